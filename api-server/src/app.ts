@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
+import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import type { Logger } from "@trailkeeper/core/log.ts";
+import type { ApiMetrics } from "./metrics.ts";
+import { Problem, problemHandler } from "./problem.ts";
+import { adminRouter } from "./routes/admin.ts";
+import { eventsRouter } from "./routes/events.ts";
+import { opsRouter } from "./routes/ops.ts";
+import { ApiKeyResolver } from "./services/api-keys.ts";
+import type { IngestBatcher } from "./services/ingest.ts";
+
+export interface AppDeps {
+  pool: Pool;
+  log: Logger;
+  metrics: ApiMetrics;
+  batcher: IngestBatcher;
+  adminToken: string;
+  isShuttingDown: () => boolean;
+}
+
+/** The express app without `listen`, so tests run it in-process on port 0 against a real database. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  const resolver = new ApiKeyResolver(deps.pool);
+
+  app.use((req, res, next) => {
+    const requestId = req.get("x-request-id")?.slice(0, 128) || randomUUID();
+    res.set("x-request-id", requestId);
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = req.route?.path ? String(req.route.path) : "unmatched";
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      deps.metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      deps.metrics.latency.observe({ method: req.method, route }, seconds);
+      if (route !== "/healthz" && route !== "/readyz" && route !== "/metrics") {
+        deps.log.info("request", { requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000), tenant: req.principal?.tenant });
+      }
+    });
+    next();
+  });
+
+  app.use(opsRouter(deps));
+  app.use(eventsRouter({ resolver, batcher: deps.batcher }));
+  app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver }));
+  app.use((req, _res, next) => next(new Problem(404, "not_found", `no route for ${req.method} ${req.path}`)));
+  app.use(problemHandler((err, req) => deps.log.error("unhandled error", { err, path: req.path })));
+  return app;
+}

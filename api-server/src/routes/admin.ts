@@ -1,0 +1,63 @@
+import { Router } from "express";
+import { z } from "zod";
+import { createTenant } from "@trailkeeper/core/db/event-store.ts";
+import { inTransaction, type Pool } from "@trailkeeper/core/db/pool.ts";
+import { tenantIdSchema } from "@trailkeeper/core/events/model.ts";
+import { requireAdmin } from "../auth.ts";
+import { fieldErrors, Problem } from "../problem.ts";
+import { createApiKey, listApiKeys, revokeApiKey, scopes, type ApiKeyResolver } from "../services/api-keys.ts";
+import { jsonBody } from "./events.ts";
+
+export const createTenantSchema = z.strictObject({ id: tenantIdSchema });
+export const createApiKeySchema = z
+  .strictObject({
+    scopes: z.array(z.enum(scopes)).min(1).refine((s) => new Set(s).size === s.length, "scopes must not repeat"),
+    name: z.string().min(1).max(128).optional(),
+  });
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new Problem(400, "invalid_request", "the request body is not valid", fieldErrors(r.error));
+  return r.data;
+}
+
+async function tenantExists(pool: Pool, tenant: string): Promise<void> {
+  const res = await pool.query("SELECT 1 FROM tenants WHERE id = $1", [tenant]);
+  if (res.rowCount === 0) throw new Problem(404, "unknown_tenant", `tenant ${tenant} does not exist`);
+}
+
+export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: ApiKeyResolver }): Router {
+  const r = Router();
+  const { pool } = deps;
+  r.use("/v1/admin", requireAdmin(deps.adminToken));
+
+  r.post("/v1/admin/tenants", jsonBody(), async (req, res) => {
+    const { id } = parse(createTenantSchema, req.body);
+    const created = await inTransaction(pool, (c) => createTenant(c, id));
+    res.status(created ? 201 : 200).json({ id, created });
+  });
+
+  r.post("/v1/admin/tenants/:tenant/api-keys", jsonBody(), async (req, res) => {
+    const body = parse(createApiKeySchema, req.body);
+    const tenant = req.params.tenant as string;
+    await tenantExists(pool, tenant);
+    const key = await createApiKey(pool, tenant, body.scopes, body.name ?? null);
+    res.status(201).json({ id: key.id, key: key.key, scopes: key.scopes, name: key.name, prefix: key.prefix });
+  });
+
+  r.get("/v1/admin/tenants/:tenant/api-keys", async (req, res) => {
+    const tenant = req.params.tenant as string;
+    await tenantExists(pool, tenant);
+    res.json({ apiKeys: await listApiKeys(pool, tenant) });
+  });
+
+  r.delete("/v1/admin/tenants/:tenant/api-keys/:id", async (req, res) => {
+    const tenant = req.params.tenant as string;
+    const id = req.params.id as string;
+    if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_api_key", `no API key ${id}`);
+    if (!(await revokeApiKey(pool, tenant, id))) throw new Problem(404, "unknown_api_key", `tenant ${tenant} has no live API key ${id}`);
+    deps.resolver.forget(id);
+    res.status(204).end();
+  });
+  return r;
+}

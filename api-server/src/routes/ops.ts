@@ -1,0 +1,29 @@
+import { Router } from "express";
+import { migrationsApplied } from "@trailkeeper/core/db/migrate.ts";
+import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import type { ApiMetrics } from "../metrics.ts";
+import { openApiDocument } from "../openapi.ts";
+
+export function opsRouter(deps: { pool: Pool; metrics: ApiMetrics; isShuttingDown: () => boolean }): Router {
+  const r = Router();
+  r.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  r.get("/readyz", async (_req, res) => {
+    if (deps.isShuttingDown()) return void res.status(503).json({ status: "shutting down" });
+    try {
+      if (!(await migrationsApplied(deps.pool))) return void res.status(503).json({ status: "migrations pending" });
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "database unreachable" });
+    }
+  });
+  r.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  const doc = openApiDocument();
+  r.get("/openapi.json", (_req, res) => {
+    res.json(doc);
+  });
+  return r;
+}

@@ -1,0 +1,32 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/node_modules/**", ".tools/**", ".data/**", "charts/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", AbortController: "readonly", AbortSignal: "readonly", fetch: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", structuredClone: "readonly", queueMicrotask: "readonly", setImmediate: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-restricted-syntax": ["error",
+        { selector: "TSEnumDeclaration", message: "Enums are not erasable; use a union of string literals." },
+        { selector: "TSParameterProperty", message: "Parameter properties are not erasable." }],
+      "max-lines": ["warn", { max: 400, skipBlankLines: true, skipComments: true }],
+      complexity: ["warn", 20],
+    },
+  },
+  {
+    files: ["api-server/**", "core/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/operator/**", "@trailkeeper/operator*"], message: "api-server and core never import the operator." }] }],
+    },
+  },
+  {
+    files: ["operator/**", "core/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["**/api-server/**", "@trailkeeper/api-server*"], message: "operator and core never import the api-server." }] }],
+    },
+  },
+);
