@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import type { NoteSigner, NoteVerifier } from "@trailkeeper/core/integrity/signing-key.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { Problem, problemHandler } from "./problem.ts";
 import { adminRouter } from "./routes/admin.ts";
 import { eventsRouter } from "./routes/events.ts";
+import { integrityRouter } from "./routes/integrity.ts";
 import { opsRouter } from "./routes/ops.ts";
+import { searchRouter } from "./routes/search.ts";
 import { ApiKeyResolver } from "./services/api-keys.ts";
 import type { IngestBatcher } from "./services/ingest.ts";
 
@@ -16,6 +19,9 @@ export interface AppDeps {
   metrics: ApiMetrics;
   batcher: IngestBatcher;
   adminToken: string;
+  signer: NoteSigner;
+  verifier: NoteVerifier;
+  logName: string;
   isShuttingDown: () => boolean;
 }
 
@@ -44,6 +50,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(opsRouter(deps));
   app.use(eventsRouter({ resolver, batcher: deps.batcher }));
+  app.use(searchRouter({ pool: deps.pool, resolver, batcher: deps.batcher }));
+  app.use(integrityRouter({ pool: deps.pool, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName }));
   app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver }));
   app.use((req, _res, next) => next(new Problem(404, "not_found", `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler((err, req) => deps.log.error("unhandled error", { err, path: req.path })));

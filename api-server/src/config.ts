@@ -11,6 +11,7 @@ export const apiServerConfigSchema = z
     TRAILKEEPER_DATA_DIR: z.string().default("./.data"),
     TRAILKEEPER_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
     TRAILKEEPER_SIGNING_KEY_FILE: z.string().optional(),
+    TRAILKEEPER_LOG_NAME: z.string().regex(/^[^\s+]+$/, "must not contain whitespace or '+'").default("trailkeeper.dev/audit"),
     TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: positiveInt(1000),
     TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: positiveInt(60),
     TRAILKEEPER_DB_POOL_SIZE: positiveInt(20),
@@ -19,6 +20,9 @@ export const apiServerConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.TRAILKEEPER_ADMIN_TOKEN) {
       ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_ADMIN_TOKEN"], message: "is required when DATABASE_URL is set (it is generated only in embedded mode)" });
+    }
+    if (c.DATABASE_URL && !c.TRAILKEEPER_SIGNING_KEY_FILE) {
+      ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_SIGNING_KEY_FILE"], message: "is required when DATABASE_URL is set: every replica must sign with the same key" });
     }
   });
 

@@ -7,16 +7,19 @@ import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@trailkeeper/core/db/embedded.ts";
 import { migrate } from "@trailkeeper/core/db/migrate.ts";
 import { createPool, type Pool } from "@trailkeeper/core/db/pool.ts";
+import { loadSigningKey, parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { createApp } from "./app.ts";
 import type { ApiServerEnv } from "./config.ts";
 import { createMetrics } from "./metrics.ts";
+import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
 
 export interface RunningApiServer {
   url: string;
   pool: Pool;
   adminToken: string;
+  checkpointer: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     log.info("embedded postgres started", { dataDir: path.resolve(config.TRAILKEEPER_DATA_DIR) });
   }
   const adminToken = await resolveAdminToken(config, log);
+  // Embedded mode keeps a generated key in the data dir; with DATABASE_URL the key file is required.
+  const signer = await loadSigningKey(
+    config.TRAILKEEPER_SIGNING_KEY_FILE ?? path.resolve(config.TRAILKEEPER_DATA_DIR, "signing-key.pem"),
+    config.TRAILKEEPER_LOG_NAME,
+    !config.DATABASE_URL,
+  );
+  const verifier = parseVerifierKey(signer.vkey);
   const pool = createPool(databaseUrl, config.TRAILKEEPER_DB_POOL_SIZE);
   const applied = await migrate(pool);
   if (applied.length) log.info("migrations applied", { applied });
@@ -53,8 +63,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
       metrics.batchSize.observe(events);
     },
   });
+  const checkpointer = new Checkpointer({
+    pool, signer, logName: config.TRAILKEEPER_LOG_NAME, log,
+    policy: { everyEvents: config.TRAILKEEPER_CHECKPOINT_EVERY_EVENTS, everySeconds: config.TRAILKEEPER_CHECKPOINT_EVERY_SECONDS },
+  });
+  checkpointer.start();
   let shuttingDown = false;
-  const app = createApp({ pool, log, metrics, batcher, adminToken, isShuttingDown: () => shuttingDown });
+  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -66,6 +81,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     url,
     pool,
     adminToken,
+    checkpointer,
     async close() {
       shuttingDown = true;
       // Stop accepting, let in-flight requests and their group commits finish, then release the database.
@@ -73,6 +89,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
       server.closeIdleConnections();
       await batcher.idle();
       await closed;
+      await checkpointer.stop();
       await pool.end();
       await embedded?.stop();
       log.info("api server stopped");

@@ -1,3 +1,6 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadSigningKey } from "../../core/src/integrity/signing-key.ts";
 import { silentLogger } from "../../core/src/log.ts";
 import { apiServerConfigSchema } from "../../api-server/src/config.ts";
 import { startApiServer, type RunningApiServer } from "../../api-server/src/server.ts";
@@ -5,9 +8,19 @@ import type { TestDatabase } from "./database.ts";
 
 export const testAdminToken = "test-admin-token-0123456789abcdef0123456789";
 
+/** The signing key shared by every API server of one test database, as replicas share one Secret. */
+export async function testSigningKeyFile(db: TestDatabase): Promise<string> {
+  const file = path.join(tmpdir(), `trailkeeper-test-key-${new URL(db.url).pathname.slice(1)}.pem`);
+  await loadSigningKey(file, "trailkeeper.dev/audit", true);
+  return file;
+}
+
 /** A real API server on port 0 against a test database. */
 export async function startTestApi(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningApiServer> {
-  const config = apiServerConfigSchema.parse({ PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url, TRAILKEEPER_ADMIN_TOKEN: testAdminToken, ...env });
+  const config = apiServerConfigSchema.parse({
+    PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url, TRAILKEEPER_ADMIN_TOKEN: testAdminToken,
+    TRAILKEEPER_SIGNING_KEY_FILE: await testSigningKeyFile(db), ...env,
+  });
   return startApiServer(config, silentLogger);
 }
 

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { exitCodes, notesFromCheckpointFile, UnusableInputError, verifyExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
+import { parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
+
+const usage = `Usage:
+  trailkeeper admin tenant create <tenant>
+  trailkeeper admin key create <tenant> --scopes events:write,events:read [--name NAME]
+  trailkeeper admin key list <tenant>
+  trailkeeper admin key revoke <tenant> <key-id>
+      --url URL        API server (env TRAILKEEPER_URL, default http://127.0.0.1:8080)
+      --token TOKEN    admin token (env TRAILKEEPER_ADMIN_TOKEN, else ./.data/admin-token)
+
+  trailkeeper verify <export.jsonl|export.csv> [--checkpoint FILE]... [--public-key FILE] [--filtered] [--json]
+      --public-key FILE  verifier key (name+id+base64), the JSON of GET /v1/integrity/public-key, or a PEM
+                         key with --key-name
+      --filtered         the export was filtered: prove each event, not completeness
+      exit codes: 0 valid, 1 tampered or incomplete, 2 unusable input
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`trailkeeper: ${message}\n`);
+  process.exit(code);
+}
+
+async function admin(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { url: { type: "string" }, token: { type: "string" }, scopes: { type: "string" }, name: { type: "string" } },
+  });
+  const base = (values.url ?? process.env.TRAILKEEPER_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+  const token = values.token ?? process.env.TRAILKEEPER_ADMIN_TOKEN ?? (existsSync(".data/admin-token") ? readFileSync(".data/admin-token", "utf8").trim() : undefined);
+  if (!token) fail("no admin token: pass --token or set TRAILKEEPER_ADMIN_TOKEN");
+  const [noun, verb, tenant, id] = positionals;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) fail(`${method} ${path} → ${res.status} ${text}`, 1);
+    process.stdout.write(text ? `${JSON.stringify(JSON.parse(text), null, 2)}\n` : `${res.status} ${res.statusText}\n`);
+  };
+  if (!tenant) fail(usage);
+  const t = encodeURIComponent(tenant);
+  if (noun === "tenant" && verb === "create") return call("POST", "/v1/admin/tenants", { id: tenant });
+  if (noun === "key" && verb === "create") {
+    if (!values.scopes) fail("--scopes is required");
+    return call("POST", `/v1/admin/tenants/${t}/api-keys`, { scopes: values.scopes.split(","), ...(values.name ? { name: values.name } : {}) });
+  }
+  if (noun === "key" && verb === "list") return call("GET", `/v1/admin/tenants/${t}/api-keys`);
+  if (noun === "key" && verb === "revoke" && id) return call("DELETE", `/v1/admin/tenants/${t}/api-keys/${encodeURIComponent(id)}`);
+  fail(usage);
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    return fail(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function printReport(r: OfflineReport): void {
+  const lines = [
+    `${r.exitCode === 0 ? "VALID" : "TAMPERED OR INCOMPLETE"}: ${r.events} ${r.format.toUpperCase()} events of tenant ${r.tenant}, seq ${r.firstSeq}..${r.lastSeq}`,
+    `  hashes recomputed: ${r.events}; signed checkpoints matched: ${r.checkpointsMatched}`,
+    ...(r.complete ? ["  continuity: proven, no seq missing"] : []),
+    ...r.missing.map((m) => `  missing: seq ${m.from}..${m.to}`),
+    ...(r.failure ? [`  first failure: seq ${r.failure.seq} ${r.failure.reason}: ${r.failure.message}`] : []),
+    ...r.notes.map((n) => `  note: ${n}`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function verify(args: string[]): void {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { checkpoint: { type: "string", multiple: true }, "public-key": { type: "string" }, "key-name": { type: "string" }, filtered: { type: "boolean" }, json: { type: "boolean" } },
+  });
+  const [file] = positionals;
+  if (!file || positionals.length > 1) fail(usage);
+  try {
+    let verifier;
+    if (values["public-key"]) {
+      const text = readText(values["public-key"]).trim();
+      verifier = parseVerifierKey(text.startsWith("{") ? (JSON.parse(text) as { vkey: string }).vkey : text, values["key-name"]);
+    }
+    const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)));
+    const report = verifyExport(readText(file), { notes, verifier, filtered: values.filtered === true });
+    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printReport(report);
+    process.exit(report.exitCode);
+  } catch (err) {
+    if (err instanceof UnusableInputError || err instanceof SyntaxError || err instanceof Error) fail(`unusable input: ${err.message}`, exitCodes.unusable);
+    throw err;
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === "admin") await admin(rest);
+else if (command === "verify") verify(rest);
+else {
+  process.stdout.write(usage);
+  process.exit(command === undefined || command === "--help" || command === "help" ? 0 : 2);
+}

@@ -1,0 +1,95 @@
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Router } from "express";
+import { z } from "zod";
+import { rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
+import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import { withRowStream } from "@trailkeeper/core/db/stream.ts";
+import { toPendingEvent } from "@trailkeeper/core/events/model.ts";
+import { csvHeader, csvRecord, csvValues } from "@trailkeeper/core/export/csv.ts";
+import { uuidv7 } from "@trailkeeper/core/ids.ts";
+import { isUnfiltered } from "@trailkeeper/core/search/filters.ts";
+import { exportQuery, searchEvents } from "@trailkeeper/core/search/query.ts";
+import { requireScope } from "../auth.ts";
+import type { ApiKeyPrincipal, ApiKeyResolver } from "../services/api-keys.ts";
+import type { IngestBatcher } from "../services/ingest.ts";
+import { decodeCursor, encodeCursor, pageSchema, parseFilter, parseParams, rawFilter, rejectUnknownParams } from "./query-params.ts";
+
+const exportParams = z.object({
+  format: z.enum(["csv", "jsonl"], { message: "format must be csv or jsonl" }),
+  bom: z.enum(["0", "1"]).optional(),
+});
+
+function exportFileName(tenant: string, format: string, filtered: boolean): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `trailkeeper-${tenant}-${stamp}${filtered ? "-filtered" : ""}.${format}`;
+}
+
+/**
+ * The export is recorded in the tenant's own chain before any row is sent, and the export runs through that
+ * record: an unfiltered export ends with its own `audit.export` event, whose time tells an offline verifier
+ * which signed checkpoints the export must already contain.
+ */
+async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: string, filters: Record<string, string>): Promise<number> {
+  const now = new Date();
+  const event = toPendingEvent(
+    { actor: { id: p.keyId, type: "service" }, action: "audit.export", resource: { type: "export", id: format }, outcome: "success", details: { format, filters } },
+    p.tenant,
+    uuidv7(now.getTime()),
+    now,
+  );
+  const [ref] = await batcher.append(p.tenant, [event]);
+  return ref!.seq;
+}
+
+export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batcher: IngestBatcher }): Router {
+  const r = Router();
+  const { pool } = deps;
+
+  r.get("/v1/events", requireScope(deps.resolver, "events:read"), async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    rejectUnknownParams(query, ["limit", "cursor"]);
+    const page = parseParams(pageSchema, query);
+    const filter = parseFilter(query);
+    const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const { events, nextBeforeSeq } = await searchEvents(pool, req.principal!.tenant, filter, page.limit, before);
+    res.json({ events, nextCursor: nextBeforeSeq === null ? null : encodeCursor(nextBeforeSeq) });
+  });
+
+  r.get("/v1/events/export", requireScope(deps.resolver, "events:export"), async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    rejectUnknownParams(query, ["format", "bom"]);
+    const { format, bom } = parseParams(exportParams, query);
+    const filter = parseFilter(query);
+    const tenant = req.principal!.tenant;
+    const head = await recordExport(deps.batcher, req.principal!, format, rawFilter(query));
+    const q = exportQuery(tenant, filter, head);
+
+    res.status(200);
+    res.set("content-type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
+    res.set("content-disposition", `attachment; filename="${exportFileName(tenant, format, !isUnfiltered(filter))}"`);
+    res.set("trailkeeper-export-through-seq", String(head));
+    const toLine =
+      format === "csv"
+        ? (e: ReturnType<typeof rowToEvent>) => csvRecord(csvValues(e))
+        : (e: ReturnType<typeof rowToEvent>) => `${JSON.stringify(e)}\n`;
+    if (format === "csv") res.write(`${bom === "1" ? "\uFEFF" : ""}${csvHeader()}`);
+    await withRowStream(pool, q.text, q.values, (rows) =>
+      pipeline(
+        rows,
+        new Transform({
+          writableObjectMode: true,
+          transform(row: EventRow, _enc, done) {
+            done(null, toLine(rowToEvent(row)));
+          },
+        }),
+        res,
+      ),
+    ).catch((err: unknown) => {
+      // Headers are gone: a failure mid-stream can only cut the response short, which clients detect.
+      if (!res.headersSent) throw err;
+      res.destroy();
+    });
+  });
+  return r;
+}

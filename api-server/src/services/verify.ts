@@ -1,0 +1,50 @@
+import { checkpointsFrom } from "@trailkeeper/core/db/checkpoints.ts";
+import { rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
+import { eventSelectList } from "@trailkeeper/core/db/event-rows.ts";
+import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import { withRowStream } from "@trailkeeper/core/db/stream.ts";
+import { genesisHash } from "@trailkeeper/core/events/chain.ts";
+import { openCheckpoint } from "@trailkeeper/core/integrity/checkpoint-note.ts";
+import { ChainVerifier, type VerifyResult } from "@trailkeeper/core/integrity/chain-verifier.ts";
+import type { NoteVerifier } from "@trailkeeper/core/integrity/signing-key.ts";
+
+/**
+ * Verifies a tenant's stored chain from `fromSeq` to `toSeq` (default: the head) against the signed checkpoints
+ * stored beside it. Checkpoint signatures are checked with our public key, so a database administrator who
+ * rewrites events and recomputes hashes, or deletes the tail, is caught by a checkpoint they cannot re-sign.
+ */
+export async function verifyStoredChain(pool: Pool, verifier: NoteVerifier, tenant: string, fromSeq: number, toSeq?: number): Promise<VerifyResult> {
+  const head = (await pool.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0] ?? { seq: 0, hash: genesisHash };
+  const complete = toSeq === undefined || toSeq >= head.seq;
+  const to = complete ? Number.MAX_SAFE_INTEGER : toSeq;
+
+  const signed = new Map<number, string>();
+  const badSignatures: { seq: number; message: string }[] = [];
+  for (const cp of await checkpointsFrom(pool, tenant, fromSeq)) {
+    if (cp.seq > to) continue;
+    try {
+      const opened = openCheckpoint(cp.note, verifier);
+      if (opened.seq !== cp.seq || opened.hash !== cp.hash || opened.tenant !== tenant) throw new Error("note does not match its row");
+      signed.set(cp.seq, cp.hash);
+    } catch (err) {
+      badSignatures.push({ seq: cp.seq, message: `checkpoint at seq ${cp.seq}: ${(err as Error).message}` });
+    }
+  }
+
+  let start = { seq: 0, hash: genesisHash };
+  if (fromSeq > 1) {
+    const prev = (await pool.query<{ hash: string }>("SELECT hash FROM events WHERE tenant = $1 AND seq = $2", [tenant, fromSeq - 1])).rows[0];
+    start = { seq: fromSeq - 1, hash: prev?.hash ?? "" };
+  }
+  const walker = new ChainVerifier(signed, start);
+  for (const b of badSignatures) walker.fail({ seq: b.seq, reason: "checkpoint_signature_invalid", message: b.message });
+  await withRowStream(
+    pool,
+    `SELECT ${eventSelectList} FROM events WHERE tenant = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`,
+    [tenant, fromSeq, to],
+    async (rows) => {
+      for await (const row of rows) walker.push(rowToEvent(row as EventRow));
+    },
+  );
+  return walker.finish({ complete, expectedHead: complete ? { seq: Number(head.seq), hash: head.hash } : undefined });
+}

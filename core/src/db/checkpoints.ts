@@ -1,0 +1,88 @@
+import { signCheckpoint, type Checkpoint } from "../integrity/checkpoint-note.ts";
+import type { NoteSigner } from "../integrity/signing-key.ts";
+import type { Pool } from "./pool.ts";
+
+export interface StoredCheckpoint extends Checkpoint {
+  keyId: string;
+  note: string;
+}
+
+interface CheckpointRow {
+  tenant: string;
+  seq: number;
+  hash: string;
+  time: Date;
+  key_id: string;
+  note: string;
+}
+
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({ tenant: r.tenant, seq: Number(r.seq), hash: r.hash, time: r.time.toISOString(), keyId: r.key_id, note: r.note });
+
+/** Per-tenant advisory lock namespace, so that one replica at a time checkpoints a tenant. */
+const checkpointLockSpace = 0x636b7074;
+
+export interface CheckpointPolicy {
+  everyEvents: number;
+  everySeconds: number;
+}
+
+/**
+ * Signs a checkpoint for every tenant whose head has moved past its last checkpoint by `everyEvents`, or whose
+ * oldest uncheckpointed event is `everySeconds` old (`force` ignores both). Replicas may run this at once: a
+ * per-tenant advisory lock and the (tenant, seq) key mean a head is checkpointed once, and a checkpoint is only
+ * ever written for a seq above the last one, so checkpoints never conflict.
+ */
+export async function signDueCheckpoints(pool: Pool, signer: NoteSigner, logName: string, policy: CheckpointPolicy, force = false): Promise<StoredCheckpoint[]> {
+  const due = await pool.query<{ tenant: string }>(
+    `SELECT h.tenant FROM chain_heads h
+       LEFT JOIN LATERAL (SELECT seq FROM checkpoints c WHERE c.tenant = h.tenant ORDER BY seq DESC LIMIT 1) c ON true
+       LEFT JOIN events e ON e.tenant = h.tenant AND e.seq = coalesce(c.seq, 0) + 1
+      WHERE h.seq > coalesce(c.seq, 0)
+        AND ($1 OR h.seq - coalesce(c.seq, 0) >= $2 OR e.received_at <= now() - make_interval(secs => $3))`,
+    [force, policy.everyEvents, policy.everySeconds],
+  );
+  const signed: StoredCheckpoint[] = [];
+  for (const { tenant } of due.rows) {
+    const c = await checkpointTenant(pool, signer, logName, tenant);
+    if (c) signed.push(c);
+  }
+  return signed;
+}
+
+async function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenant: string): Promise<StoredCheckpoint | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const lock = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok", [checkpointLockSpace, tenant]);
+    if (!lock.rows[0]?.ok) return void (await client.query("ROLLBACK"));
+    const head = (await client.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0];
+    const last = (await client.query<{ seq: number }>("SELECT max(seq) AS seq FROM checkpoints WHERE tenant = $1", [tenant])).rows[0];
+    if (!head || head.seq <= (last?.seq ?? 0)) return void (await client.query("ROLLBACK"));
+    const cp: Checkpoint = { tenant, seq: Number(head.seq), hash: head.hash, time: new Date().toISOString() };
+    const { note, signature } = signCheckpoint(logName, cp, signer);
+    await client.query(
+      "INSERT INTO checkpoints (tenant, seq, hash, time, key_id, signature, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [tenant, cp.seq, cp.hash, cp.time, signer.keyId, signature, note],
+    );
+    await client.query("COMMIT");
+    return { ...cp, keyId: signer.keyId, note };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function listCheckpoints(pool: Pool, tenant: string, limit: number, beforeSeq?: number): Promise<StoredCheckpoint[]> {
+  const res = await pool.query<CheckpointRow>(
+    `SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
+    [tenant, beforeSeq ?? null, limit],
+  );
+  return res.rows.map(toCheckpoint);
+}
+
+export async function checkpointsFrom(pool: Pool, tenant: string, fromSeq: number): Promise<StoredCheckpoint[]> {
+  const res = await pool.query<CheckpointRow>("SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND seq >= $2 ORDER BY seq", [tenant, fromSeq]);
+  return res.rows.map(toCheckpoint);
+}

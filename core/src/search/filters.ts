@@ -1,0 +1,101 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import { categoryIds } from "../events/categories.ts";
+import { outcomes } from "../events/model.ts";
+
+const commaList = <T extends string>(item: z.ZodType<T, string>, what: string) =>
+  z
+    .string()
+    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1, `${what} must name at least one value`).max(50));
+
+/** `auth.login` or `auth.*` (every action under a prefix, which may itself be dotted: `resource.cluster.*`). */
+export const actionPattern = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)*(\.\*)?$/, "must be an action like auth.login or a prefix like auth.*")
+  .refine((a) => a.includes("."), "must be an action like auth.login or a prefix like auth.*");
+
+function isIpOrCidr(v: string): boolean {
+  const [addr, bits, extra] = v.split("/");
+  if (extra !== undefined || !addr) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const timestamp = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+/** Query parameters shared by search and export. */
+export const eventFilterSchema = z
+  .object({
+    action: commaList(actionPattern, "action").optional(),
+    category: commaList(z.enum(categoryIds), "category").optional(),
+    actor: z.string().min(1).max(256).optional(),
+    resourceType: z.string().min(1).max(128).optional(),
+    resource: z.string().min(1).max(256).optional(),
+    outcome: commaList(z.enum(outcomes), "outcome").optional(),
+    ip: z.string().refine(isIpOrCidr, "must be an IP address or a CIDR block such as 10.0.0.0/8").optional(),
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    q: z.string().trim().min(1).max(256).optional(),
+  })
+  .refine((f) => !f.from || !f.to || f.from <= f.to, { message: "from must not be after to", path: ["from"] });
+
+export type EventFilter = z.output<typeof eventFilterSchema>;
+
+/** Escapes LIKE wildcards so user text matches literally. */
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export const searchTextSql =
+  "trailkeeper_search_text(action, actor_id, actor_name, resource_type, resource_id, resource_name, details)";
+
+/** Builds `WHERE` conditions (without the tenant) for a filter; placeholders continue from `params`. */
+export function filterConditions(f: EventFilter, params: unknown[]): string[] {
+  const add = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (f.action) where.push(actionCondition(f.action, add));
+  if (f.category) where.push(`category = ANY(${add(f.category)}::text[])`);
+  if (f.actor) {
+    const p = add(f.actor);
+    where.push(`(actor_id = ${p} OR actor_name = ${p})`);
+  }
+  if (f.resourceType) where.push(`resource_type = ${add(f.resourceType)}`);
+  if (f.resource) {
+    const p = add(f.resource);
+    where.push(`(resource_id = ${p} OR resource_name = ${p})`);
+  }
+  if (f.outcome) where.push(`outcome = ANY(${add(f.outcome)}::text[])`);
+  if (f.ip) where.push(`client_inet <<= ${add(f.ip)}::inet`);
+  if (f.from) where.push(`occurred_at >= ${add(f.from)}`);
+  if (f.to) where.push(`occurred_at < ${add(f.to)}`);
+  if (f.q) {
+    for (const term of f.q.toLowerCase().split(/\s+/).filter(Boolean)) {
+      where.push(`${searchTextSql} LIKE ${add(`%${likeEscape(term)}%`)}`);
+    }
+  }
+  return where;
+}
+
+/** Exact actions and `prefix.*` patterns, OR-ed. */
+export function actionCondition(patterns: readonly string[], add: (v: unknown) => string): string {
+  const exact = patterns.filter((p) => !p.endsWith(".*"));
+  const prefixes = patterns.filter((p) => p.endsWith(".*")).map((p) => `${likeEscape(p.slice(0, -1))}%`);
+  const parts: string[] = [];
+  if (exact.length) parts.push(`action = ANY(${add(exact)}::text[])`);
+  for (const p of prefixes) parts.push(`action LIKE ${add(p)}`);
+  return `(${parts.join(" OR ")})`;
+}
+
+/** True when an action matches a list of exact actions and `prefix.*` patterns (for in-process filtering). */
+export function actionMatches(action: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith(".*") ? action.startsWith(p.slice(0, -1)) : action === p));
+}
+
+/** Whether a filter is empty, i.e. an export of it is the whole chain. */
+export const isUnfiltered = (f: EventFilter) => Object.values(f).every((v) => v === undefined);
+

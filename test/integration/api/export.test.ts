@@ -1,0 +1,95 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningApiServer } from "../../../api-server/src/server.ts";
+import { eventSelectList, rowToEvent } from "../../../core/src/db/event-rows.ts";
+import { csvColumns } from "../../../core/src/export/csv.ts";
+import { freshDatabase, type TestDatabase } from "../../support/database.ts";
+import { call, startTestApi, tenantWithKey } from "../../support/api.ts";
+
+let db: TestDatabase;
+let api: RunningApiServer;
+let key: string;
+
+const tricky = [
+  { actor: { id: "u,1", name: 'Zoë "Z" Ångström', type: "user" }, action: "user.create", resource: { type: "user", id: "line1\nline2", name: "=HYPERLINK(\"http://x\")" }, outcome: "success", userAgent: "+cmd|' /C calc'!A0", sessionId: "-2+3", requestId: "@SUM(1)", details: { note: "comma, \"quote\"\r\nnewline", emoji: "🚀", n: 1.5 } },
+  { actor: { id: "\tTabbed", type: "service" }, action: "team.update", resource: { type: "team", id: "'quoted", name: "\rcr" }, outcome: "failure", details: { "=key": "=value" } },
+  { actor: { id: "plain", type: "system" }, action: "billing.charge", resource: { type: "invoice", id: "日本語" } },
+];
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  api = await startTestApi(db);
+  key = await tenantWithKey(api.url, "exp", ["events:write", "events:read", "events:export"]);
+  expect((await call(api.url, "POST", "/v1/events", { token: key, body: { events: tricky } })).status).toBe(201);
+});
+afterAll(async () => {
+  await api?.close();
+  await db?.drop();
+});
+
+async function download(query: string) {
+  const res = await fetch(`${api.url}/v1/events/export?${query}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+const storedEvents = async () => (await db.pool.query(`SELECT ${eventSelectList} FROM events WHERE tenant = 'exp' ORDER BY seq`)).rows.map(rowToEvent);
+
+/** Python's csv module in strict mode is the independent RFC 4180 reader. */
+function parseWithPython(text: string): string[][] {
+  const script = "import csv,sys,json; r=csv.reader(sys.stdin, strict=True); print(json.dumps(list(r)))";
+  return JSON.parse(execFileSync("python3", ["-c", script], { input: text, encoding: "utf8" })) as string[][];
+}
+
+describe("GET /v1/events/export", () => {
+  it("streams JSONL identical to the stored events, in chain order, ending with its own audit.export record", async () => {
+    const res = await download("format=jsonl");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="trailkeeper-exp-\d{8}T\d{6}Z\.jsonl"$/);
+    const lines = res.text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const stored = await storedEvents();
+    expect(lines).toEqual(stored.slice(0, lines.length));
+    expect(lines.at(-1)).toMatchObject({ action: "audit.export", category: "audit", details: { format: "jsonl", filters: {} } });
+    expect(lines.map((e) => e.seq)).toEqual(lines.map((_, i) => i + 1));
+  });
+
+  it("writes RFC 4180 CSV with the documented columns that a strict parser reads back, formulas neutralised", async () => {
+    const res = await download("format=csv&action=user.*,team.*");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/csv; charset=utf-8/);
+    expect(res.headers.get("content-disposition")).toMatch(/-filtered\.csv"$/);
+    expect(res.text.startsWith("\uFEFF")).toBe(false);
+    const rows = parseWithPython(res.text);
+    expect(rows[0]).toEqual([...csvColumns]);
+    const byName = (r: string[]) => Object.fromEntries(csvColumns.map((c, i) => [c, r[i]]));
+    const [a, b] = rows.slice(1).map(byName);
+    expect(rows).toHaveLength(3);
+    expect(a).toMatchObject({
+      actorId: "u,1", actorName: 'Zoë "Z" Ångström', resourceId: "line1\nline2", resourceName: "'=HYPERLINK(\"http://x\")",
+      userAgent: "'+cmd|' /C calc'!A0", sessionId: "'-2+3", requestId: "'@SUM(1)", outcome: "success", category: "users",
+    });
+    expect(JSON.parse(a!.details!)).toEqual(tricky[0]!.details);
+    expect(a!.details).toBe('{"emoji":"🚀","n":1.5,"note":"comma, \\"quote\\"\\r\\nnewline"}');
+    expect(b).toMatchObject({ actorId: "'\tTabbed", resourceId: "''quoted", resourceName: "'\rcr", actorName: "", clientIp: "" });
+  });
+
+  it("adds a UTF-8 BOM for Excel on request", async () => {
+    const res = await fetch(`${api.url}/v1/events/export?format=csv&bom=1`, { headers: { authorization: `Bearer ${key}` } });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  });
+
+  it("records every export in the chain with its filters", async () => {
+    await download("format=csv&actor=plain&q=invoice");
+    const rows = (await db.pool.query("SELECT details FROM events WHERE tenant = 'exp' AND action = 'audit.export' ORDER BY seq")).rows;
+    expect(rows.at(-1)!.details).toEqual({ format: "csv", filters: { actor: "plain", q: "invoice" } });
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("rejects a bad format or filter before recording anything", async () => {
+    const before = (await storedEvents()).length;
+    expect((await download("format=xml")).status).toBe(400);
+    expect((await download("format=csv&ip=1.2.3.4/99")).status).toBe(400);
+    expect((await storedEvents()).length).toBe(before);
+  });
+});
