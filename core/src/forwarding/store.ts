@@ -1,0 +1,128 @@
+import { eventSelectList, rowToEvent, type EventRow } from "../db/event-rows.ts";
+import { inTransaction, type Pool } from "../db/pool.ts";
+import type { CategoryId } from "../events/categories.ts";
+import type { StoredEvent } from "../events/model.ts";
+import { actionCondition } from "../search/filters.ts";
+
+export interface ForwardFilter {
+  categories?: readonly CategoryId[];
+  actions?: readonly string[];
+}
+
+export interface CursorState {
+  cursorSeq: number;
+  delivered: number;
+  failedAttempts: number;
+  deadLettered: number;
+  lastDeliveredAt: string | null;
+  lastError: string | null;
+}
+
+export class CursorMovedError extends Error {
+  constructor(uid: string) {
+    super(`the delivery cursor of ${uid} was moved by another process; stopping to avoid going backwards`);
+  }
+}
+
+const headSeq = async (pool: Pool, tenant: string) =>
+  Number((await pool.query<{ seq: number }>("SELECT seq FROM chain_heads WHERE tenant = $1", [tenant])).rows[0]?.seq ?? 0);
+
+/**
+ * Creates the cursor of a new destination at the tenant's current head (forwarding is real-time; history is
+ * sent with the replay annotation), or returns the existing one.
+ */
+export async function ensureCursor(pool: Pool, uid: string, tenant: string, resource: string): Promise<CursorState> {
+  await pool.query(
+    `INSERT INTO delivery_cursors (destination_uid, tenant, resource, cursor_seq)
+     VALUES ($1, $2, $3, coalesce((SELECT seq FROM chain_heads WHERE tenant = $2), 0)) ON CONFLICT DO NOTHING`,
+    [uid, tenant, resource],
+  );
+  return (await loadCursor(pool, uid))!;
+}
+
+export async function loadCursor(pool: Pool, uid: string): Promise<CursorState | undefined> {
+  const r = (await pool.query<{ cursor_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; last_delivered_at: Date | null; last_error: string | null }>(
+    "SELECT cursor_seq, delivered, failed_attempts, dead_lettered, last_delivered_at, last_error FROM delivery_cursors WHERE destination_uid = $1",
+    [uid],
+  )).rows[0];
+  if (!r) return undefined;
+  return {
+    cursorSeq: Number(r.cursor_seq), delivered: Number(r.delivered), failedAttempts: Number(r.failed_attempts),
+    deadLettered: Number(r.dead_lettered), lastDeliveredAt: r.last_delivered_at?.toISOString() ?? null, lastError: r.last_error,
+  };
+}
+
+/**
+ * The next events after `afterSeq` that pass the filter, up to `limit`, and how far the scan reached: when fewer
+ * than `limit` events match, every event up to the head was looked at, so the cursor may move to the head.
+ */
+export async function readAfter(pool: Pool, tenant: string, afterSeq: number, filter: ForwardFilter, limit: number): Promise<{ events: StoredEvent[]; scannedThrough: number }> {
+  const head = await headSeq(pool, tenant);
+  if (head <= afterSeq) return { events: [], scannedThrough: afterSeq };
+  const values: unknown[] = [tenant, afterSeq, head];
+  const add = (v: unknown) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where = ["tenant = $1", "seq > $2", "seq <= $3"];
+  if (filter.categories?.length) where.push(`category = ANY(${add(filter.categories)}::text[])`);
+  if (filter.actions?.length) where.push(actionCondition(filter.actions, add));
+  const rows = (await pool.query<EventRow>(`SELECT ${eventSelectList} FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ${add(limit)}`, values)).rows;
+  const events = rows.map(rowToEvent);
+  return { events, scannedThrough: events.length === limit ? events.at(-1)!.seq : head };
+}
+
+export interface Progress {
+  fromSeq: number;
+  toSeq: number;
+  delivered: number;
+  deadLetters: { seq: number; eventId: string; reason: string }[];
+}
+
+/** Moves the cursor forward (compare-and-set, so a stale leader cannot move it back) and records dead letters. */
+export async function commitProgress(pool: Pool, uid: string, tenant: string, p: Progress): Promise<void> {
+  await inTransaction(pool, async (c) => {
+    const res = await c.query(
+      `UPDATE delivery_cursors SET cursor_seq = $3, delivered = delivered + $4, dead_lettered = dead_lettered + $5,
+              last_delivered_at = CASE WHEN $4 > 0 THEN now() ELSE last_delivered_at END, updated_at = now()
+        WHERE destination_uid = $1 AND cursor_seq = $2`,
+      [uid, p.fromSeq, p.toSeq, p.delivered, p.deadLetters.length],
+    );
+    if (res.rowCount !== 1) throw new CursorMovedError(uid);
+    for (const d of p.deadLetters) {
+      await c.query(
+        "INSERT INTO dead_letters (destination_uid, tenant, seq, event_id, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        [uid, tenant, d.seq, d.eventId, d.reason.slice(0, 2000)],
+      );
+    }
+  });
+}
+
+export async function recordFailure(pool: Pool, uid: string, error: string): Promise<void> {
+  await pool.query("UPDATE delivery_cursors SET failed_attempts = failed_attempts + 1, last_error = $2, updated_at = now() WHERE destination_uid = $1", [uid, error.slice(0, 2000)]);
+}
+
+/** Replay: the next delivery starts after `seq` (so `seq + 1` is sent first). */
+export async function rewindCursor(pool: Pool, uid: string, seq: number): Promise<void> {
+  await pool.query("UPDATE delivery_cursors SET cursor_seq = $2, updated_at = now() WHERE destination_uid = $1", [uid, Math.max(0, seq)]);
+}
+
+/** The seq to rewind to so that delivery restarts with the first event received at or after `time`. */
+export async function seqBefore(pool: Pool, tenant: string, time: Date): Promise<number> {
+  const r = await pool.query<{ seq: number }>("SELECT coalesce(min(seq), (SELECT seq FROM chain_heads WHERE tenant = $1) + 1, 1) - 1 AS seq FROM events WHERE tenant = $1 AND received_at >= $2", [tenant, time]);
+  return Number(r.rows[0]?.seq ?? 0);
+}
+
+export async function deleteCursor(pool: Pool, uid: string): Promise<void> {
+  await pool.query("DELETE FROM delivery_cursors WHERE destination_uid = $1", [uid]);
+}
+
+/** Lag behind the tenant's head, in events and in seconds since the oldest undelivered event arrived. */
+export async function lagOf(pool: Pool, tenant: string, cursorSeq: number): Promise<{ events: number; seconds: number }> {
+  const r = (await pool.query<{ head: number; oldest: Date | null }>(
+    "SELECT h.seq AS head, (SELECT received_at FROM events WHERE tenant = $1 AND seq = $2 + 1) AS oldest FROM chain_heads h WHERE h.tenant = $1",
+    [tenant, cursorSeq],
+  )).rows[0];
+  if (!r) return { events: 0, seconds: 0 };
+  return { events: Math.max(0, Number(r.head) - cursorSeq), seconds: r.oldest ? Math.max(0, (Date.now() - r.oldest.getTime()) / 1000) : 0 };
+}
