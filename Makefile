@@ -24,7 +24,10 @@ lint: install ## Lint
 typecheck: install ## Type-check (tsc --noEmit)
 	npm run typecheck
 
-test: install ## Run every test: lint, type-check, unit, integration
+test-deps: ## Install the real peers the tests use (rsyslog from Debian)
+	bash test/support/install-syslog.sh
+
+test: install test-deps ## Run every test: lint, type-check, unit, integration
 	npm test
 
 bench: install ## Run the benchmarks (prints numbers, not a test)

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { destinationKinds } from "../crd/destination-blocks.ts";
+import { logForwardingDestinationSpecSchema } from "../crd/log-forwarding-destination.ts";
+import { defaultEgressPolicy } from "../net/egress.ts";
+import { noSecrets, secretSourceFrom } from "../secrets.ts";
+import { createDestination, destinationRegistry } from "./registry.ts";
+import { webhookDestination } from "./webhook/webhook.ts";
+
+describe("destination registry", () => {
+  it("has a factory for every destination block in the CRD", () => {
+    expect(Object.keys(destinationRegistry).sort()).toEqual([...destinationKinds].sort());
+  });
+
+  it("does not compile without a factory for every kind (checked by tsc)", () => {
+    // @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
+    const incomplete: typeof destinationRegistry = { webhook: webhookDestination };
+    expect(Object.keys(incomplete)).toEqual(["webhook"]);
+  });
+
+  it("reports a missing Secret without building the driver", async () => {
+    const spec = logForwardingDestinationSpecSchema.parse({ splunkHec: { url: "https://splunk:8088", tokenSecretRef: { name: "hec", key: "token" } } });
+    const destination = createDestination(spec, { secrets: noSecrets, egress: defaultEgressPolicy });
+    await expect(destination.check()).resolves.toEqual({ success: false, reason: "SecretNotFound", message: 'key "token" of Secret "hec" not found', latencyMs: 0 });
+  });
+
+  it("reports an unusable signing secret as InvalidConfig", async () => {
+    const spec = logForwardingDestinationSpecSchema.parse({ webhook: { url: "https://siem.example.com", signingSecretRef: { name: "wh", key: "s" } } });
+    const destination = createDestination(spec, { secrets: secretSourceFrom({ wh: { s: "not-a-whsec" } }), egress: defaultEgressPolicy });
+    await expect(destination.check()).resolves.toMatchObject({ success: false, reason: "InvalidConfig", message: "invalid webhook signing secret: must start with whsec_" });
+  });
+
+  it("refuses the metadata service before any network traffic", async () => {
+    const spec = logForwardingDestinationSpecSchema.parse({ datadog: { apiKeySecretRef: { name: "dd", key: "k" }, endpoint: "http://169.254.169.254/", allowInsecureHttp: true } });
+    const destination = createDestination(spec, { secrets: secretSourceFrom({ dd: { k: "key" } }), egress: defaultEgressPolicy });
+    await expect(destination.check()).resolves.toMatchObject({ success: false, reason: "AddressNotAllowed" });
+    await destination.close();
+  });
+});
