@@ -1,0 +1,47 @@
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { eventColumns } from "../../core/src/db/event-rows.ts";
+import { createTenant as createTenantRow } from "../../core/src/db/event-store.ts";
+import { inTransaction, type Pool } from "../../core/src/db/pool.ts";
+import { extendChain, type ChainHead } from "../../core/src/events/chain.ts";
+import { eventInputSchema, toPendingEvent } from "../../core/src/events/model.ts";
+import { uuidv7 } from "../../core/src/ids.ts";
+import { copyPayload, makeEventInputs } from "./events.ts";
+
+/**
+ * Generates `count` realistic events for one tenant, spread evenly over `spanDays` of occurredAt, with their
+ * real chain (ids, seq, prevHash, hash), loaded with COPY in chunks, then moves the tenant's chain head. The
+ * chain is valid: the API's verify endpoint accepts it.
+ */
+export async function generateTenantEvents(pool: Pool, url: string, tenant: string, count: number, opts: { spanDays?: number; chunk?: number; log?: (m: string) => void } = {}): Promise<ChainHead> {
+  const chunk = opts.chunk ?? 50_000;
+  const spanMs = (opts.spanDays ?? 30) * 86_400_000;
+  const end = Date.now();
+  await inTransaction(pool, (c) => createTenantRow(c, tenant));
+  let head = (await pool.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0]!;
+  head = { seq: Number(head.seq), hash: head.hash };
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let done = 0; done < count; done += chunk) {
+      const n = Math.min(chunk, count - done);
+      const inputs = makeEventInputs(n, 1000 + done);
+      const pending = inputs.map((input, i) => {
+        const k = done + i;
+        const at = new Date(end - spanMs + Math.floor((k / count) * spanMs));
+        return toPendingEvent(eventInputSchema.parse({ ...input, occurredAt: at.toISOString() }), tenant, uuidv7(at.getTime()), at);
+      });
+      const { events, head: next } = extendChain(head, pending);
+      const stream = client.query(copyFrom(`COPY events (${eventColumns.join(", ")}) FROM STDIN`));
+      await pipeline(Readable.from([copyPayload(events)]), stream);
+      head = next;
+      opts.log?.(`generated ${done + n} / ${count}`);
+    }
+  } finally {
+    await client.end();
+  }
+  await pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", [tenant, head.seq, head.hash]);
+  return head;
+}
