@@ -49,6 +49,27 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
  */
 const exportBatchRows = 20;
 
+/**
+ * Turns rows into text lines, handed on in ~64 KiB chunks: one HTTP chunk (and socket write) per line would
+ * cost more than producing the line.
+ */
+function linesInto64KiBChunks(toLine: (e: ReturnType<typeof rowToEvent>) => string): Transform {
+  let pending = "";
+  return new Transform({
+    writableObjectMode: true,
+    transform(row: EventRow, _enc, done) {
+      pending += toLine(rowToEvent(row));
+      if (pending.length < 65_536) return done();
+      const out = pending;
+      pending = "";
+      done(null, out);
+    },
+    flush(done) {
+      done(null, pending || undefined);
+    },
+  });
+}
+
 export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batcher: IngestBatcher }): Router {
   const r = Router();
   const { pool } = deps;
@@ -81,19 +102,7 @@ export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batch
         ? (e: ReturnType<typeof rowToEvent>) => csvRecord(csvValues(e))
         : (e: ReturnType<typeof rowToEvent>) => `${JSON.stringify(e)}\n`;
     if (format === "csv") res.write(`${bom === "1" ? "\uFEFF" : ""}${csvHeader()}`);
-    await withRowStream(pool, q.text, q.values, (rows) =>
-      pipeline(
-        rows,
-        new Transform({
-          writableObjectMode: true,
-          transform(row: EventRow, _enc, done) {
-            done(null, toLine(rowToEvent(row)));
-          },
-        }),
-        res,
-      ),
-      exportBatchRows,
-    ).catch((err: unknown) => {
+    await withRowStream(pool, q.text, q.values, (rows) => pipeline(rows, linesInto64KiBChunks(toLine), res), exportBatchRows).catch((err: unknown) => {
       // Headers are gone: a failure mid-stream can only cut the response short, which clients detect.
       if (!res.headersSent) throw err;
       res.destroy();

@@ -42,9 +42,13 @@ export async function verifyStoredChain(pool: Pool, verifier: NoteVerifier, tena
     pool,
     `SELECT ${eventSelectList} FROM events WHERE tenant = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`,
     [tenant, fromSeq, to],
-    async (rows) => {
-      for await (const row of rows) walker.push(rowToEvent(row as EventRow));
-    },
+    // A synchronous 'data' handler: async iteration would cost a promise turn per row.
+    (rows) =>
+      new Promise<void>((resolve, reject) => {
+        rows.on("data", (row: EventRow) => walker.push(rowToEvent(row)));
+        rows.once("end", resolve);
+        rows.once("error", reject);
+      }),
   );
   return walker.finish({ complete, expectedHead: complete ? { seq: Number(head.seq), hash: head.hash } : undefined });
 }

@@ -18,8 +18,9 @@ export interface EventRow {
   tenant: string;
   seq: number;
   id: string;
-  occurred_at: Date;
-  received_at: Date;
+  /** Already in the stored form (UTC, milliseconds), formatted by Postgres: see eventSelectList. */
+  occurred_at: string;
+  received_at: string;
   actor_id: string;
   actor_name: string | null;
   actor_type: string;
@@ -38,8 +39,11 @@ export interface EventRow {
   hash: string;
 }
 
+/** Postgres formats timestamps in the stored RFC 3339 form, which is much cheaper than parsing Dates in JS. */
+const isoUtc = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
+
 /** SELECT list that yields an EventRow. */
-export const eventSelectList = eventColumns.join(", ");
+export const eventSelectList = eventColumns.map((c) => (c === "occurred_at" || c === "received_at" ? isoUtc(c) : c)).join(", ");
 
 export function eventToRow(e: StoredEvent): unknown[] {
   return [
@@ -56,8 +60,8 @@ export function rowToEvent(r: EventRow): StoredEvent {
     id: r.id,
     tenant: r.tenant,
     seq: Number(r.seq),
-    occurredAt: r.occurred_at.toISOString(),
-    receivedAt: r.received_at.toISOString(),
+    occurredAt: r.occurred_at,
+    receivedAt: r.received_at,
     actor: { id: r.actor_id, type: r.actor_type as StoredEvent["actor"]["type"] },
     action: r.action,
     category: r.category as CategoryId,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalEventJson } from "./canonical-event.ts";
 import type { PendingEvent, StoredEvent } from "./model.ts";
 
 /** prevHash of a tenant's first event. */
@@ -8,7 +8,7 @@ export const genesisHash = "0".repeat(64);
 /** SHA-256, lowercase hex, over the RFC 8785 canonical JSON of the event without its `hash` field. */
 export function eventHash(event: Omit<StoredEvent, "hash"> | StoredEvent): string {
   const { hash: _hash, ...hashed } = event as StoredEvent;
-  return createHash("sha256").update(canonicalJson(hashed), "utf8").digest("hex");
+  return createHash("sha256").update(canonicalEventJson(hashed), "utf8").digest("hex");
 }
 
 export interface ChainHead {
