@@ -1,0 +1,228 @@
+/**
+ * Ingestion benchmark (issue 2): HTTP batch and single-event ingest through a real API server, beside the raw
+ * limits of the same PostgreSQL server on the same kind of rows — COPY FROM STDIN and single-row autocommit
+ * INSERT. Prints numbers; not a timed test. `node bench/ingest.ts`; sizes and knobs via BENCH_* (see below).
+ */
+import { totalmem } from "node:os";
+import { writeFileSync } from "node:fs";
+import type { Pool as HttpPool } from "undici";
+import { cpuDelta, cpuSnapshot, machineLoad, type CpuSnapshot } from "./lib/cpu.ts";
+import { formatSummary, loadProfile, monotonicMicros, summarise } from "./lib/cpuprofile.ts";
+import { checkpoint, freshBenchDatabase, verifyChain, type BenchDatabase } from "./lib/database.ts";
+import { copyPayload, makeEventInputs, precomputeChain } from "./lib/events.ts";
+import { connectAll, copyIngest, httpClient, httpIngest, insertIngest, type LoadResult } from "./lib/load.ts";
+import { appendTransactions, createTenant, startServerProcess, type BenchServer } from "./lib/server.ts";
+import { fmtInt, fmtMs, fmtRatio, intEnv, markdownTable, percentile, table } from "./lib/stats.ts";
+
+const config = {
+  /** Events of the batch phase (a) and of the COPY limit (c). */
+  batchEvents: intEnv("BENCH_EVENTS", 80_000),
+  batchSize: intEnv("BENCH_BATCH_SIZE", 1000),
+  batchClients: intEnv("BENCH_BATCH_CLIENTS", 4),
+  /** Events (= requests) of the single-event phase (b) and of the INSERT limit (d). */
+  singleEvents: intEnv("BENCH_SINGLE_EVENTS", 20_000),
+  singleClients: intEnv("BENCH_SINGLE_CLIENTS", 64),
+  insertConnections: intEnv("BENCH_INSERT_CONNECTIONS", 64),
+  /** Warm-up: batch requests before everything, single-event requests right before (b). */
+  warmupBatches: intEnv("BENCH_WARMUP_BATCHES", 10),
+  warmupSingles: intEnv("BENCH_WARMUP_SINGLES", 3000),
+  /** What-if runs only: indexes of the events table to drop before loading (comma-separated), e.g. events_search_trgm. */
+  dropIndexes: (process.env.BENCH_DROP_INDEXES ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  /** BENCH_CPU_PROF=1: run the server under `node --cpu-prof` and summarise where its time went in (a) and (b). */
+  cpuProfile: process.env.BENCH_CPU_PROF === "1",
+};
+const targets = { batchVsCopy: 0.5, singleVsInsert: 5 };
+
+interface Phase {
+  label: string;
+  result: LoadResult;
+  cpu: CpuSnapshot;
+  /** Append transactions the server committed during the phase (group commit), HTTP phases only. */
+  transactions: number;
+  /** Monotonic microseconds, to cut the server's CPU profile to this phase. */
+  window: [number, number];
+}
+
+const rate = (r: LoadResult) => r.events / r.seconds;
+const started = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+
+function splitBodies(inputs: readonly unknown[], size: number): Buffer[] {
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < inputs.length; i += size) bodies.push(Buffer.from(JSON.stringify({ events: inputs.slice(i, i + size) })));
+  return bodies;
+}
+
+async function main(): Promise<void> {
+  if (config.batchEvents % config.batchSize !== 0) throw new Error("BENCH_EVENTS must be a multiple of BENCH_BATCH_SIZE");
+  const machine = { ...machineLoad(), memoryGiB: totalmem() / 2 ** 30, node: process.version };
+  log(`load average before start: ${machine.load1} on ${machine.cpus} CPUs`);
+  const db = await freshBenchDatabase();
+  let server: BenchServer | undefined;
+  try {
+    log(`PostgreSQL ${db.serverVersion} (${db.mode}); ${JSON.stringify(db.settings)}`);
+    for (const index of config.dropIndexes) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(index)) throw new Error(`BENCH_DROP_INDEXES: ${index} is not an index name`);
+      await db.pool.query(`DROP INDEX ${index}`);
+      log(`WHAT-IF: dropped index ${index} (not the shipped schema)`);
+    }
+    server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: config.cpuProfile });
+    const phases = await runPhases(db, server);
+    await server.stop();
+    const srv = server;
+    server = undefined;
+    log("verifying the chains: row counts, gapless seq, chain heads; every hash and link of the API-written ones");
+    await verifyChain(db.pool, "bench-batch", config.batchEvents + 1, true);
+    await verifyChain(db.pool, "bench-single", config.singleEvents + 1, true);
+    await verifyChain(db.pool, "bench-warmup", 1 + config.warmupBatches * config.batchSize + config.warmupSingles, true);
+    await verifyChain(db.pool, "bench-copy", config.batchEvents, false);
+    await verifyChain(db.pool, "bench-insert", config.singleEvents, false);
+    log("chains verified");
+    report(db, machine, phases);
+    if (srv.cpuProfileDir) {
+      const profile = loadProfile(srv.cpuProfileDir);
+      for (const key of ["a", "b"] as const) {
+        const p = phases[key];
+        process.stdout.write(`\n${formatSummary(p.label, summarise(profile, ...p.window))}\n`);
+      }
+      process.stdout.write(`\nwhole profile: ${srv.cpuProfileDir} (BENCH_KEEP_DATA=1 keeps it)\n`);
+    }
+  } finally {
+    await server?.stop().catch(() => {});
+    await db.close();
+  }
+}
+
+/** Times one phase, after a CHECKPOINT (unless the caller has just issued one) so each starts from clean buffers. */
+async function measure(label: string, db: BenchDatabase, server: BenchServer, run: () => Promise<LoadResult>, checkpointFirst = true): Promise<Phase> {
+  if (checkpointFirst) await checkpoint(db.pool);
+  log(`${label} …`);
+  const tx0 = await appendTransactions(server);
+  const cpu0 = cpuSnapshot(server.pid, db.postmasterPid);
+  const t0 = monotonicMicros();
+  const result = await run();
+  const window: [number, number] = [t0, monotonicMicros()];
+  const cpu = cpuDelta(cpu0, cpuSnapshot(server.pid, db.postmasterPid));
+  const transactions = (await appendTransactions(server)).transactions - tx0.transactions;
+  log(`${label}: ${fmtInt(rate(result))} events/s (${fmtInt(result.events)} events in ${result.seconds.toFixed(2)} s)`);
+  return { label, result, cpu, window, transactions };
+}
+
+async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record<"a" | "b" | "c" | "d", Phase>> {
+  const { batchEvents, batchSize, batchClients, singleEvents, singleClients, insertConnections } = config;
+  log("creating tenants and preparing events (not timed)");
+  const keys = {
+    batch: (await createTenant(server, "bench-batch", ["events:write"]))!,
+    single: (await createTenant(server, "bench-single", ["events:write"]))!,
+    warmup: (await createTenant(server, "bench-warmup", ["events:write"]))!,
+  };
+  await createTenant(server, "bench-copy");
+  await createTenant(server, "bench-insert");
+  // Different seeds per phase: the same kind of rows, never the same rows.
+  const batchBodies = splitBodies(makeEventInputs(batchEvents, 1), batchSize);
+  const singleBodies = makeEventInputs(singleEvents, 2).map((e) => Buffer.from(JSON.stringify(e)));
+  const copyEvents = precomputeChain("bench-copy", makeEventInputs(batchEvents, 3));
+  const copyData = copyPayload(copyEvents);
+  const insertEvents = precomputeChain("bench-insert", makeEventInputs(singleEvents, 4));
+  const warmupBatchBodies = splitBodies(makeEventInputs(config.warmupBatches * batchSize, 5), batchSize);
+  const warmupSingleBodies = makeEventInputs(config.warmupSingles, 6).map((e) => Buffer.from(JSON.stringify(e)));
+  log(`batch request body: ${fmtInt(batchBodies[0]!.length)} bytes; single: ~${fmtInt(singleBodies[0]!.length)} bytes; COPY payload ${fmtInt(copyData.length)} bytes`);
+
+  log(`warm-up: ${config.warmupBatches} batch requests`);
+  await withHttp(server, batchClients, (http) => httpIngest(http, keys.warmup, warmupBatchBodies, batchSize, batchClients));
+
+  // Connections are opened before and closed after each measured window, so that the backends' CPU is still
+  // counted (a backend that exits is only added to the postmaster's children time once reaped).
+  const copyConnection = await connectAll(db.url, 1);
+  const c = await measure(`(c) COPY FROM STDIN, ${fmtInt(batchEvents)} rows, one stream`, db, server, () => copyIngest(copyConnection[0]!, copyData, batchEvents));
+  await endAll(copyConnection);
+  const headAfter = (events: typeof copyEvents) => events.at(-1)!;
+  await db.pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", ["bench-copy", headAfter(copyEvents).seq, headAfter(copyEvents).hash]);
+
+  const a = await measure(`(a) HTTP batch, ${batchSize} events/request, ${batchClients} clients`, db, server, () =>
+    withHttp(server, batchClients, (http) => httpIngest(http, keys.batch, batchBodies, batchSize, batchClients)));
+
+  const insertConnectionList = await connectAll(db.url, insertConnections);
+  const d = await measure(`(d) INSERT autocommit, 1 row/statement, ${insertConnections} connections`, db, server, () =>
+    insertIngest(insertConnectionList, insertEvents));
+  await endAll(insertConnectionList);
+  await db.pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", ["bench-insert", headAfter(insertEvents).seq, headAfter(insertEvents).hash]);
+
+  // (b) runs on sockets and a server already warmed by single-event requests; the checkpoint comes first, so that
+  // the warm connections are not idle long enough for the server to close them.
+  await checkpoint(db.pool);
+  const b = await withHttp(server, singleClients, async (http) => {
+    log(`warm-up: ${config.warmupSingles} single-event requests from ${singleClients} clients`);
+    await httpIngest(http, keys.warmup, warmupSingleBodies, 1, singleClients);
+    return measure(`(b) HTTP single event, ${singleClients} clients`, db, server, () => httpIngest(http, keys.single, singleBodies, 1, singleClients), false);
+  });
+  return { a, b, c, d };
+}
+
+async function endAll(clients: readonly { end(): Promise<void> }[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.end()));
+}
+
+async function withHttp<T>(server: BenchServer, connections: number, fn: (http: HttpPool) => Promise<T>): Promise<T> {
+  const http = httpClient(server.url, connections);
+  try {
+    return await fn(http);
+  } finally {
+    await http.close();
+  }
+}
+
+function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<"a" | "b" | "c" | "d", Phase>): void {
+  const ratioA = rate(p.a.result) / rate(p.c.result);
+  const ratioB = rate(p.b.result) / rate(p.d.result);
+  const met = (ratio: number, target: number) => (ratio >= target ? "yes" : "NO");
+  const lat = (ph: Phase, q: number) => (ph.result.latencies.length ? fmtMs(percentile(ph.result.latencies, q)) : "–");
+  const header = ["phase", "events", "seconds", "events/s", "p50 ms", "p99 ms", "limit", "limit events/s", "ratio", "target", "met"];
+  const row = (ph: Phase, limit?: Phase, ratio?: number, target?: number) => [
+    ph.label, fmtInt(ph.result.events), ph.result.seconds.toFixed(2), fmtInt(rate(ph.result)), lat(ph, 50), lat(ph, 99),
+    limit ? limit.label.slice(0, 3) : "", limit ? fmtInt(rate(limit.result)) : "", ratio === undefined ? "" : fmtRatio(ratio),
+    target === undefined ? "" : `≥ ${target}×`, ratio === undefined || target === undefined ? "" : met(ratio, target),
+  ];
+  const rows = [row(p.a, p.c, ratioA, targets.batchVsCopy), row(p.b, p.d, ratioB, targets.singleVsInsert), row(p.c), row(p.d)];
+  const cpuHeader = ["phase", "wall s", "bench CPU s", "server CPU s", "postgres CPU s", "other processes CPU s", "iowait s", "server µs/event", "postgres µs/event", "transactions", "events/transaction"];
+  const cpuRows = (["a", "b", "c", "d"] as const).map((k) => {
+    const { cpu, result, transactions } = p[k];
+    const sec = (s: number) => (Number.isFinite(s) ? s.toFixed(2) : "–");
+    const others = cpu.machine - cpu.client - (Number.isFinite(cpu.server) ? cpu.server : 0) - (Number.isFinite(cpu.postgres) ? cpu.postgres : 0);
+    const perEvent = (s: number) => (Number.isFinite(s) ? fmtInt((s * 1e6) / result.events) : "–");
+    const tx = k === "a" || k === "b" ? transactions : k === "c" ? 1 : result.events;
+    return [
+      p[k].label.slice(0, 3), result.seconds.toFixed(2), sec(cpu.client), sec(cpu.server), sec(cpu.postgres), sec(Math.max(0, others)), sec(cpu.iowait),
+      perEvent(cpu.server), perEvent(cpu.postgres), fmtInt(tx), fmtInt(result.events / tx),
+    ];
+  });
+  const about = `PostgreSQL ${db.serverVersion} (${db.mode}; fsync=${db.settings.fsync}, synchronous_commit=${db.settings.synchronous_commit}), Node.js ${machine.node}, ${machine.cpus} CPUs, ${machine.memoryGiB.toFixed(1)} GiB, 1-minute load average ${machine.load1} before the run and ${machineLoad().load1} after`;
+  const whatIf = config.dropIndexes.length ? `\nWHAT-IF RUN, not the shipped schema: dropped ${config.dropIndexes.join(", ")}\n` : "";
+  process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
+  process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b) and the warm-up also every hash and link.\n`);
+  process.stdout.write(`targets: (a) ≥ ${targets.batchVsCopy} × COPY: ${met(ratioA, targets.batchVsCopy)}; (b) ≥ ${targets.singleVsInsert} × INSERT: ${met(ratioB, targets.singleVsInsert)}\n`);
+  const busyElsewhere = (["a", "b", "c", "d"] as const)
+    .map((k) => {
+      const { cpu, result } = p[k];
+      const ours = cpu.client + (Number.isFinite(cpu.server) ? cpu.server : 0) + (Number.isFinite(cpu.postgres) ? cpu.postgres : 0);
+      return [k, (cpu.machine - ours) / (result.seconds * machine.cpus)] as const;
+    })
+    .filter(([, share]) => share > 0.1);
+  if (busyElsewhere.length) {
+    const list = busyElsewhere.map(([k, share]) => `(${k}) ${(100 * share).toFixed(0)}%`).join(", ");
+    process.stdout.write(`\nWARNING: other processes used a large share of the CPUs during ${list}: these numbers understate this machine; rerun when it is idle.\n`);
+  }
+  if (process.env.BENCH_MARKDOWN === "1") process.stdout.write(`\n${markdownTable(header, rows)}\n\n${markdownTable(cpuHeader, cpuRows)}\n`);
+  if (process.env.BENCH_RESULTS_JSON) {
+    const json = Object.fromEntries(Object.entries(p).map(([k, ph]) => [k, {
+      label: ph.label, events: ph.result.events, seconds: ph.result.seconds, eventsPerSecond: rate(ph.result),
+      p50Ms: percentile(ph.result.latencies, 50), p99Ms: percentile(ph.result.latencies, 99), cpu: ph.cpu,
+    }]));
+    writeFileSync(process.env.BENCH_RESULTS_JSON, `${JSON.stringify({ machine, postgres: db.serverVersion, settings: db.settings, config, phases: json, ratioA, ratioB }, null, 2)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\n[bench] FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
