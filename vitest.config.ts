@@ -27,7 +27,7 @@ export default defineConfig({
           name: "operator",
           include: ["test/integration/operator/**/*.test.ts"],
           // One real kube-apiserver (test/kube-apiserver) for the run; its kubeconfig is provided to the tests.
-          globalSetup: ["test/support/kube-global-setup.ts"],
+          globalSetup: ["test/support/kube-global-setup.ts", "test/support/global-postgres.ts"],
           testTimeout: 60_000,
           // The first run may build the kube-apiserver harness (several minutes).
           hookTimeout: 240_000,

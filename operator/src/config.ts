@@ -24,6 +24,7 @@ export const operatorConfigSchema = z
     HEALTH_BIND_ADDRESS: z.string().min(1).default("0.0.0.0"),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DELIVERY_STATUS_INTERVAL_SECONDS: seconds(30),
     EGRESS_ALLOW_LOOPBACK: flag,
     EGRESS_ALLOW_LINK_LOCAL: flag,
     EGRESS_ALLOW_CLOUD_METADATA: flag,

@@ -19,6 +19,7 @@ import { createOperatorMetrics, type OperatorMetrics } from "./metrics.ts";
 import { Controller } from "./runtime/controller.ts";
 import { objectKey, type Informer } from "./runtime/informer.ts";
 import { LeaderElector } from "./runtime/leader-election.ts";
+import { startForwarding, type RunningForwarding } from "./forwarding/start.ts";
 
 export interface RunningOperator {
   /** `isLeader`, `onStartedLeading(signal => …)`, `onStoppedLeading(() => …)`: the forwarding engine runs on these. */
@@ -113,12 +114,19 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     retryPeriodMs: config.RETRY_PERIOD_SECONDS * 1000,
     logger,
   });
+  // Forwarding needs the database; without DATABASE_URL the operator only tests and reports.
+  const forwarding: RunningForwarding | undefined = config.DATABASE_URL
+    ? await startForwarding({ databaseUrl: config.DATABASE_URL, statusIntervalMs: config.DELIVERY_STATUS_INTERVAL_SECONDS * 1000, gateway, objects: informers.logForwardingDestinations, registry: metrics.registry, egress: ctx.egress, hostname: config.POD_NAME, logger })
+    : undefined;
   leader.onStartedLeading((signal) => {
     metrics.leader.set(1);
     for (const c of controllers) c.startTerm(signal);
+    forwarding?.supervisor.serve(destinations, signal);
   });
   leader.onStoppedLeading(async () => {
     metrics.leader.set(0);
+    // Forwarders stop first, so no batch is in flight once another replica may lead.
+    await forwarding?.supervisor.stopAll();
     await Promise.all(controllers.map((c) => c.stopTerm()));
     destinations.clear();
   });
@@ -148,6 +156,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       stopping = true;
       await leader.stop();
       await Promise.all(informers.all.map((i) => i.stop()));
+      await forwarding?.close();
       await health.close();
       logger.info("operator stopped");
     },

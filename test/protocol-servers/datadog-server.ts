@@ -27,9 +27,10 @@ function intakeError(res: ServerResponse, status: number, title: string, detail:
   sendJson(res, status, { errors: [{ status: String(status), title, detail }] });
 }
 
-export async function startDatadogServer(options: { apiKeys?: string[]; tls?: ServerTls } = {}): Promise<DatadogServer> {
+export async function startDatadogServer(options: { apiKeys?: string[]; tls?: ServerTls; port?: number } = {}): Promise<DatadogServer> {
   const base = await startHttpTestServer({
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    port: options.port,
     notFound: (_req, res) => sendJson(res, 404, { errors: ["Not found"] }),
   });
   const server = Object.assign(base, { apiKeys: new Set(options.apiKeys ?? []), logs: [] as StoredDatadogLog[] });

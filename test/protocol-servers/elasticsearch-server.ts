@@ -1,11 +1,11 @@
 import type { ServerResponse } from "node:http";
+import { handleBulk, type BulkState } from "./elasticsearch-bulk.ts";
 import { sendJson, startHttpTestServer, type HttpTestServer, type RecordedRequest, type ServerTls } from "./http-test-server.ts";
 
 /**
  * Elasticsearch's security endpoints as protocols.md §3 describes them: `ApiKey base64(id:key)` or Basic
  * credentials, `GET /` behind the `monitor` cluster privilege, `_security/_authenticate` and
- * `_security/user/_has_privileges` with privilege implication. `_bulk` is left to the forwarding tests, which add
- * it with `route()` and use `principalOf` / `hasIndexPrivilege` and `documents`.
+ * `_security/user/_has_privileges` with privilege implication, and `_bulk` (elasticsearch-bulk.ts).
  */
 export interface EsRole {
   cluster?: string[];
@@ -20,12 +20,10 @@ export interface EsPrincipal extends EsRole {
   apiKey?: { id: string; name: string };
 }
 
-export interface ElasticsearchServer extends HttpTestServer {
+export interface ElasticsearchServer extends HttpTestServer, BulkState {
   /** By the encoded key (base64 of `id:key`), as sent after `ApiKey `. */
   apiKeys: Map<string, EsPrincipal>;
   users: Map<string, { password: string; principal: EsPrincipal }>;
-  /** Documents by index or data stream name, for `_bulk` handlers to fill. */
-  documents: Map<string, Record<string, unknown>[]>;
   principalOf(req: RecordedRequest): EsPrincipal | undefined;
   hasIndexPrivilege(principal: EsPrincipal, index: string, privilege: string): boolean;
 }
@@ -59,10 +57,14 @@ function securityError(res: ServerResponse, status: 401 | 403, reason: string): 
   sendJson(res, status, { error: { root_cause: [error], ...error }, status }, headers);
 }
 
-export async function startElasticsearchServer(options: { tls?: ServerTls } = {}): Promise<ElasticsearchServer> {
+export async function startElasticsearchServer(options: { tls?: ServerTls; port?: number } = {}): Promise<ElasticsearchServer> {
   const base = await startHttpTestServer({
     ...(options.tls === undefined ? {} : { tls: options.tls }),
-    notFound: (req, res) => sendJson(res, 400, { error: `no handler found for uri [${req.path}] and method [${req.method}]` }),
+    port: options.port,
+    notFound: (req, res) => {
+      if (/^\/([^/]+\/)?_bulk$/.test(req.path) && (req.method === "POST" || req.method === "PUT")) return bulk(req, res);
+      sendJson(res, 400, { error: `no handler found for uri [${req.path}] and method [${req.method}]` });
+    },
   });
   const apiKeys = new Map<string, EsPrincipal>();
   const users = new Map<string, { password: string; principal: EsPrincipal }>();
@@ -89,7 +91,8 @@ export async function startElasticsearchServer(options: { tls?: ServerTls } = {}
     handler(p, req, res);
   };
 
-  const server = Object.assign(base, { apiKeys, users, documents: new Map<string, Record<string, unknown>[]>(), principalOf, hasIndexPrivilege });
+  const server: ElasticsearchServer = Object.assign(base, { apiKeys, users, documents: new Map(), dataStreams: new Set<string>(), failItem: undefined, bulkItemStatuses: [], principalOf, hasIndexPrivilege });
+  const bulk = authenticated((p, req, res) => handleBulk(server, req, res, p, hasIndexPrivilege));
 
   server.route(
     "GET",

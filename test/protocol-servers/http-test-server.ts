@@ -24,6 +24,20 @@ export interface ServerTls {
   requireClientCert?: boolean;
 }
 
+/** A canned answer given instead of the protocol's, e.g. a 429 with Retry-After or a 503. */
+export interface CannedAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpTestServerOptions {
+  tls?: ServerTls;
+  notFound?: RouteHandler;
+  /** Listen on this port (e.g. to come back on the same port after `close()`); default: a free one. */
+  port?: number;
+}
+
 export interface HttpTestServer {
   readonly url: string;
   readonly port: number;
@@ -33,6 +47,8 @@ export interface HttpTestServer {
   route(method: string, path: string, handler: RouteHandler): void;
   /** Delay every answer, e.g. longer than a client timeout. */
   delayMs: number;
+  /** Answer the next requests (one each, in order) with these instead of the protocol's answer; they are recorded all the same. */
+  answerNext(...answers: CannedAnswer[]): void;
   close(): Promise<void>;
 }
 
@@ -58,10 +74,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * A plain node:http(s) server on 127.0.0.1 and a free port, with a route table keyed by "METHOD path". Protocol
  * servers build on it; they decide status codes and bodies, this only records and dispatches.
  */
-export async function startHttpTestServer(options: { tls?: ServerTls; notFound?: RouteHandler } = {}): Promise<HttpTestServer> {
+export async function startHttpTestServer(options: HttpTestServerOptions = {}): Promise<HttpTestServer> {
   const routes = new Map<string, RouteHandler>();
   const requests: RecordedRequest[] = [];
   const state = { delayMs: 0 };
+  const canned: CannedAnswer[] = [];
   const notFound: RouteHandler = options.notFound ?? ((_req, res) => sendJson(res, 404, { error: "not found" }));
 
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
@@ -77,6 +94,12 @@ export async function startHttpTestServer(options: { tls?: ServerTls; notFound?:
     requests.push(recorded);
     if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
     if (res.destroyed) return;
+    const answer = canned.shift();
+    if (answer !== undefined) {
+      if (answer.body === undefined) res.writeHead(answer.status, answer.headers ?? {}).end();
+      else sendJson(res, answer.status, answer.body, answer.headers ?? {});
+      return;
+    }
     const handler = routes.get(`${recorded.method} ${recorded.path}`) ?? notFound;
     try {
       await handler(recorded, res);
@@ -90,7 +113,10 @@ export async function startHttpTestServer(options: { tls?: ServerTls; notFound?:
     tls === undefined
       ? createHttpServer(listener)
       : createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requireClientCert ?? true }) }, listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const port = (server.address() as AddressInfo).port;
 
   return {
@@ -98,6 +124,7 @@ export async function startHttpTestServer(options: { tls?: ServerTls; notFound?:
     port,
     requests,
     route: (method, path, handler) => void routes.set(`${method} ${path}`, handler),
+    answerNext: (...answers) => void canned.push(...answers),
     get delayMs() {
       return state.delayMs;
     },

@@ -27,6 +27,10 @@ export interface SplunkHecServer extends HttpTestServer {
   events: StoredHecEvent[];
   /** 18, 19 or 20 makes the health endpoint and ingestion report that unhealthy state. */
   unhealthyCode: 18 | 19 | 20 | undefined;
+  /** Makes HEC refuse an envelope the tests pick with this code (e.g. 6), as it would a malformed one. */
+  rejectEnvelope: ((envelope: Record<string, unknown>) => number | undefined) | undefined;
+  /** While true, ack polls report every pending id as not yet indexed (a slow or failed indexer). */
+  withholdAcks: boolean;
 }
 
 const texts: Record<number, string> = {
@@ -84,12 +88,19 @@ function envelopeCode(envelope: unknown, token: HecToken): number {
   return 0;
 }
 
-export async function startSplunkHecServer(options: { tokens?: Record<string, HecToken>; tls?: ServerTls } = {}): Promise<SplunkHecServer> {
+export async function startSplunkHecServer(options: { tokens?: Record<string, HecToken>; tls?: ServerTls; port?: number } = {}): Promise<SplunkHecServer> {
   const base = await startHttpTestServer({
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    port: options.port,
     notFound: (_req, res) => sendJson(res, 404, { text: "The requested URL was not found on this server.", code: 404 }),
   });
-  const server = Object.assign(base, { tokens: new Map(Object.entries(options.tokens ?? {})), events: [] as StoredHecEvent[], unhealthyCode: undefined as SplunkHecServer["unhealthyCode"] });
+  const server: SplunkHecServer = Object.assign(base, {
+    tokens: new Map(Object.entries(options.tokens ?? {})),
+    events: [] as StoredHecEvent[],
+    unhealthyCode: undefined as SplunkHecServer["unhealthyCode"],
+    rejectEnvelope: undefined as SplunkHecServer["rejectEnvelope"],
+    withholdAcks: false,
+  });
   const acks = new Map<string, { next: number; pending: Set<number> }>();
 
   const health = (_req: RecordedRequest, res: ServerResponse) => reply(res, server.unhealthyCode ?? 17);
@@ -113,7 +124,7 @@ export async function startSplunkHecServer(options: { tokens?: Record<string, He
       } catch {
         return reply(res, 6, { "invalid-event-number": i });
       }
-      const code = envelopeCode(envelope, token);
+      const code = envelopeCode(envelope, token) || (server.rejectEnvelope?.(envelope as Record<string, unknown>) ?? 0);
       if (code !== 0) return reply(res, code, { "invalid-event-number": i });
       server.events.push({ token: auth.token, channel, envelope: envelope as Record<string, unknown> });
     }
@@ -133,7 +144,7 @@ export async function startSplunkHecServer(options: { tokens?: Record<string, He
     const channel = (req.headers["x-splunk-request-channel"] as string | undefined) ?? req.query.get("channel") ?? "";
     const ids = (JSON.parse(req.body.toString("utf8") || "{}") as { acks?: number[] }).acks ?? [];
     const state = acks.get(channel);
-    const result = Object.fromEntries(ids.map((id) => [String(id), state?.pending.delete(id) === true]));
+    const result = Object.fromEntries(ids.map((id) => [String(id), !server.withholdAcks && state?.pending.delete(id) === true]));
     sendJson(res, 200, { acks: result });
   };
 

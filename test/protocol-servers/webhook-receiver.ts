@@ -52,7 +52,7 @@ function verify(key: Buffer, req: RecordedRequest, nowSeconds: number): { ok: tr
   return match ? { ok: true, id, timestamp } : { ok: false, why: "no matching signature" };
 }
 
-export async function startWebhookReceiver(options: { secret: string; tls?: ServerTls; now?: () => number }): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(options: { secret: string; tls?: ServerTls; now?: () => number; port?: number }): Promise<WebhookReceiver> {
   const key = Buffer.from(options.secret.replace(/^whsec_/, ""), "base64");
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const seen = new Set<string>();
@@ -87,7 +87,7 @@ export async function startWebhookReceiver(options: { secret: string; tls?: Serv
   };
 
   // Every path reaches the receiver: webhooks are configured by full URL.
-  const server = await startHttpTestServer({ ...(options.tls === undefined ? {} : { tls: options.tls }), notFound: handle });
+  const server = await startHttpTestServer({ ...(options.tls === undefined ? {} : { tls: options.tls }), port: options.port, notFound: handle });
   return Object.defineProperties(server, {
     received: { value: state.received, enumerable: true },
     rejected: { value: state.rejected, enumerable: true },

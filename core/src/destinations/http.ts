@@ -6,7 +6,7 @@ import type { ResolvedTls } from "../net/tls.ts";
 export const userAgent = "trailkeeper/0.1";
 
 /** Enough of any error or status body to explain a failure; larger bodies are cut, never buffered whole. */
-const maxResponseBytes = 64 * 1024;
+const defaultMaxResponseBytes = 64 * 1024;
 
 export interface HttpEndpoint {
   /** Base URL; request paths are appended to its path. */
@@ -20,9 +20,13 @@ export interface HttpEndpoint {
 export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "HEAD" | "DELETE";
   path: string;
+  /** Query parameters, added after the path is joined to the base URL. */
+  query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string | Buffer;
   signal: AbortSignal;
+  /** Read at most this much of the answer (default 64 KiB); a `_bulk` reply with one item per event needs more. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -68,6 +72,7 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
     async request(req) {
       assertHostAllowed(baseUrl.hostname, endpoint.egress);
       const url = joinUrl(baseUrl, req.path);
+      for (const [name, value] of Object.entries(req.query ?? {})) url.searchParams.set(name, value);
       const res = await request(url, {
         method: req.method,
         headers: { "user-agent": userAgent, ...req.headers },
@@ -75,13 +80,13 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
         signal: req.signal,
         dispatcher: agent, // without a redirect interceptor, undici returns 3xx responses as they are
       });
-      return { status: res.statusCode, headers: res.headers, text: await readCapped(res.body) };
+      return { status: res.statusCode, headers: res.headers, text: await readCapped(res.body, req.maxResponseBytes ?? defaultMaxResponseBytes) };
     },
     close: () => agent.close(),
   };
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, maxResponseBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -3,7 +3,8 @@ import { destinationKinds } from "../crd/destination-blocks.ts";
 import { logForwardingDestinationSpecSchema } from "../crd/log-forwarding-destination.ts";
 import { defaultEgressPolicy } from "../net/egress.ts";
 import { noSecrets, secretSourceFrom } from "../secrets.ts";
-import { createDestination, destinationRegistry } from "./registry.ts";
+import { createDestination, createSender, destinationRegistry, senderRegistry } from "./registry.ts";
+import { webhookSender } from "./webhook/sender.ts";
 import { webhookDestination } from "./webhook/webhook.ts";
 
 describe("destination registry", () => {
@@ -34,5 +35,22 @@ describe("destination registry", () => {
     const destination = createDestination(spec, { secrets: secretSourceFrom({ dd: { k: "key" } }), egress: defaultEgressPolicy });
     await expect(destination.check()).resolves.toMatchObject({ success: false, reason: "AddressNotAllowed" });
     await destination.close();
+  });
+
+  it("has a sender for every destination block in the CRD, checked by tsc too", () => {
+    expect(Object.keys(senderRegistry).sort()).toEqual([...destinationKinds].sort());
+    // @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
+    const incomplete: typeof senderRegistry = { webhook: webhookSender };
+    expect(Object.keys(incomplete)).toEqual(["webhook"]);
+  });
+
+  it("builds a sender that holds the cursor and says why when a Secret is missing or unusable", async () => {
+    const deps = { egress: defaultEgressPolicy, destinationUid: "uid-1" };
+    const hec = logForwardingDestinationSpecSchema.parse({ splunkHec: { url: "https://splunk:8088", tokenSecretRef: { name: "hec", key: "token" } } });
+    await expect(createSender(hec, { ...deps, secrets: noSecrets }).send([], new AbortController().signal)).rejects.toMatchObject({ kind: "retryable", message: 'key "token" of Secret "hec" not found' });
+    const webhook = logForwardingDestinationSpecSchema.parse({ webhook: { url: "https://siem.example.com", signingSecretRef: { name: "wh", key: "s" } } });
+    const sender = createSender(webhook, { ...deps, secrets: secretSourceFrom({ wh: { s: "not-a-whsec" } }) });
+    await expect(sender.send([], new AbortController().signal)).rejects.toMatchObject({ kind: "retryable", message: "invalid webhook signing secret: must start with whsec_" });
+    await sender.close();
   });
 });

@@ -6,11 +6,19 @@ import { destinationKindOf } from "../crd/log-forwarding-destination.ts";
 import { secretRefsIn } from "../crd/secret-refs.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import type { SecretSource } from "../secrets.ts";
+import { hostname as osHostname } from "node:os";
+import type { EventSender } from "../forwarding/types.ts";
 import { datadogDestination } from "./datadog/datadog.ts";
+import { datadogSender } from "./datadog/sender.ts";
+import { unavailableSender } from "./delivery.ts";
 import { elasticsearchDestination } from "./elasticsearch/elasticsearch.ts";
+import { elasticsearchSender } from "./elasticsearch/sender.ts";
+import { splunkHecSender } from "./splunk-hec/sender.ts";
 import { splunkHecDestination } from "./splunk-hec/splunk-hec.ts";
+import { syslogSender } from "./syslog/sender.ts";
 import { syslogDestination } from "./syslog/syslog.ts";
-import type { Destination, DestinationConfig, DestinationDriver, DestinationFactory, DestinationKind } from "./types.ts";
+import type { Destination, DestinationConfig, DestinationDriver, DestinationFactory, DestinationKind, SenderFactory } from "./types.ts";
+import { webhookSender } from "./webhook/sender.ts";
 import { webhookDestination } from "./webhook/webhook.ts";
 
 /**
@@ -25,9 +33,25 @@ export const destinationRegistry: { readonly [K in DestinationKind]: Destination
   syslog: syslogDestination,
 };
 
+/** The delivery side of every kind, under the same compile-time guarantee: one sender per CRD kind, no more. */
+export const senderRegistry: { readonly [K in DestinationKind]: SenderFactory<K> } = {
+  webhook: webhookSender,
+  splunkHec: splunkHecSender,
+  datadog: datadogSender,
+  elasticsearch: elasticsearchSender,
+  syslog: syslogSender,
+};
+
 export interface DestinationDeps {
   secrets: SecretSource;
   egress: EgressPolicy;
+}
+
+export interface SenderDeps extends DestinationDeps {
+  /** metadata.uid of the LogForwardingDestination (the delivery cursor's key). */
+  destinationUid: string;
+  /** This host's name in syslog HOSTNAME and Datadog `hostname`; default: the OS host name (the pod name). */
+  hostname?: string;
 }
 
 function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: DestinationDeps, timeoutMs: number): DestinationDriver {
@@ -66,4 +90,33 @@ function brokenDestination(kind: DestinationKind, outcome: CheckOutcome): Destin
     check: async () => ({ ...outcome, latencyMs: 0 }),
     close: async () => {},
   };
+}
+
+/** The first Secret reference the block names that the source cannot resolve, as a message. */
+function missingSecret(config: object, secrets: SecretSource): string | undefined {
+  const missing = secretRefsIn(config).find((ref) => secrets.get(ref) === undefined);
+  return missing === undefined ? undefined : `key "${missing.key}" of Secret "${missing.name}" not found`;
+}
+
+function buildSender<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: SenderDeps, timeoutMs: number): EventSender {
+  const factory: SenderFactory<K> = senderRegistry[kind];
+  return factory({ kind, config, secrets: deps.secrets, egress: deps.egress, timeoutMs, destinationUid: deps.destinationUid, hostname: deps.hostname ?? osHostname() });
+}
+
+/**
+ * Builds the delivery side of the destination a validated spec describes, from the same secrets and egress
+ * policy as its check. A sender that cannot be built (a missing Secret, an unusable key) still comes back: it
+ * fails every send, retryably, with the reason, so the cursor holds and the reason shows in status until fixed.
+ */
+export function createSender(spec: LogForwardingDestinationSpec, deps: SenderDeps): EventSender {
+  const kind = destinationKindOf(spec);
+  if (kind === undefined) throw new Error("createSender needs a validated spec with exactly one destination block");
+  const config = spec[kind] as DestinationConfig<typeof kind>;
+  const missing = missingSecret(config, deps.secrets);
+  if (missing !== undefined) return unavailableSender(missing);
+  try {
+    return buildSender(kind, config, deps, parseDuration(spec.timeout));
+  } catch (err) {
+    return unavailableSender(err instanceof Error ? err.message : String(err));
+  }
 }

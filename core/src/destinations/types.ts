@@ -1,5 +1,6 @@
 import type { CheckOutcome, CheckResult } from "../checks/check-result.ts";
 import type { DestinationConfig, DestinationKind } from "../crd/destination-blocks.ts";
+import type { EventSender } from "../forwarding/types.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import type { SecretSource } from "../secrets.ts";
 
@@ -18,14 +19,6 @@ export interface DestinationInput<K extends DestinationKind> {
 /**
  * What each destination kind implements, in `core/src/destinations/<kind>/`. Timeouts, latency and error
  * classification of checks are applied around it by `createDestination`, once for all kinds.
- *
- * The forwarding issue adds the delivery side to the same driver, with the same division of labour (retry,
- * backoff and failure classification stay outside, in core/src/forwarding/):
- *   limits, encodedSize(event), send(batch, signal): Promise<SendOutcome>
- * — one protocol request for a batch already within the kind's limits, reporting per event whether it was
- * delivered, rejected for good (dead letter) or should be retried (see `EventSender` in
- * core/src/forwarding/types.ts). Its factory then returns `DestinationDriver & EventSender`, and the registry's
- * mapped type keeps forcing one entry per CRD kind.
  */
 export interface DestinationDriver {
   /** Tests connectivity and credentials, writing as little as the protocol allows (see docs/crds.md). */
@@ -35,6 +28,21 @@ export interface DestinationDriver {
 }
 
 export type DestinationFactory<K extends DestinationKind> = (input: DestinationInput<K>) => DestinationDriver;
+
+/** The delivery side needs two more facts than the check: who is sending, and as which host. */
+export interface SenderInput<K extends DestinationKind> extends DestinationInput<K> {
+  /** The LogForwardingDestination's uid; names webhook message ids so that they survive a restart. */
+  destinationUid: string;
+  /** This host's name for protocols that carry one (syslog HOSTNAME, Datadog `hostname`). */
+  hostname: string;
+}
+
+/**
+ * Each kind's delivery side (`<kind>/sender.ts`): one protocol request per batch, mapping the destination's answer
+ * to per-event verdicts or a DeliveryError. Retry, backoff, bisecting and dead-lettering stay in
+ * core/src/forwarding/, once for every kind.
+ */
+export type SenderFactory<K extends DestinationKind> = (input: SenderInput<K>) => EventSender;
 
 export interface CheckContext {
   /** Aborts the check from outside (shutdown, lost leadership); the timeout comes from the spec. */

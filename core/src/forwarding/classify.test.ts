@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, classifyHttpStatus, parseRetryAfter } from "./classify.ts";
+import { backoffMs, classifyHttpStatus, httpDeliveryError, itemOutcomeOfStatus, parseRetryAfter } from "./classify.ts";
 
 describe("delivery failure classification", () => {
   it.each([
@@ -21,4 +21,15 @@ describe("delivery failure classification", () => {
     expect(backoffMs(0, 60_000, 9000, () => 0)).toBe(9000);
     expect(backoffMs(0, 5000, 9000, () => 0)).toBe(5000);
   });
+
+  it("turns a whole-request answer into a DeliveryError with its Retry-After", () => {
+    const err = httpDeliveryError(429, "HTTP 429", ["3"]);
+    expect(err).toMatchObject({ kind: "retryable", status: 429, retryAfterMs: 3000, message: "HTTP 429" });
+    expect(httpDeliveryError(410, "gone").kind).toBe("gone");
+    expect(httpDeliveryError(400, "bad").retryAfterMs).toBeUndefined();
+  });
+
+  it.each([
+    [201, "delivered"], [429, "retry"], [503, "retry"], [500, "retry"], [403, "retry"], [404, "retry"], [400, "rejected"], [422, "rejected"],
+  ] as const)("a per-event status %i is %s", (status, verdict) => expect(itemOutcomeOfStatus(status, "why").status).toBe(verdict));
 });

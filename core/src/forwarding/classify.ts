@@ -1,3 +1,6 @@
+import { classifyNetworkError } from "../net/net-errors.ts";
+import type { ItemOutcome } from "./types.ts";
+
 /**
  * The one classifier of delivery failures, shared by every protocol. A whole request either may be retried
  * (the destination or the network is unwell, or credentials may be fixed), is permanent (the batch itself is
@@ -29,10 +32,31 @@ export function classifyHttpStatus(status: number): FailureKind {
   return "retryable";
 }
 
-/** Network-level errors (refused, reset, timeout, TLS) are always worth retrying. */
+/**
+ * A non-2xx answer to a whole request, as the error the forwarder acts on: the kind from the status, and the
+ * destination's Retry-After (seconds or HTTP date) when it sent one.
+ */
+export function httpDeliveryError(status: number, message: string, retryAfter?: string | string[]): DeliveryError {
+  const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  return new DeliveryError(classifyHttpStatus(status), message, { status, retryAfterMs: parseRetryAfter(header) });
+}
+
+/**
+ * The verdict on one event of a batch that reports a status per event (Elasticsearch `_bulk` items): what the
+ * classifier would retry is retried alone; anything else is rejected for good and dead-lettered.
+ */
+export function itemOutcomeOfStatus(status: number, reason: string): ItemOutcome {
+  if (status >= 200 && status < 300) return { status: "delivered" };
+  return classifyHttpStatus(status) === "retryable" ? { status: "retry", reason } : { status: "rejected", reason };
+}
+
+/**
+ * Network-level errors (refused, reset, timeout, TLS) are always worth retrying; their message names the peer and
+ * the cause the way connectivity checks do.
+ */
 export function classifyError(err: unknown): DeliveryError {
   if (err instanceof DeliveryError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = classifyNetworkError(err)?.message ?? (err instanceof Error ? err.message : String(err));
   return new DeliveryError("retryable", message, { cause: err });
 }
 

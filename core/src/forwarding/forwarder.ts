@@ -204,7 +204,7 @@ export class Forwarder {
       outcome = await this.#o.sender.send(chunk, this.#abort.signal);
     } catch (raw) {
       const err = classifyError(raw);
-      if (err.kind === "gone") return { done: 0, delivered: 0, deadLetters: [], next: "gone", error: `destination is gone: ${err.message}` };
+      if (err.kind === "gone") return { done: 0, delivered: 0, deadLetters: [], next: "gone", error: `the destination answered that it is gone (${err.message}); delivery stopped until the resource changes` };
       if (err.kind === "retryable" || this.#abort.signal.aborted) return { done: 0, delivered: 0, deadLetters: [], next: { error: err.message, retryAfterMs: err.retryAfterMs } };
       if (chunk.length === 1) return this.#reject(chunk[0]!, err.message);
       return this.#bisect(chunk);

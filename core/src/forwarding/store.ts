@@ -107,6 +107,18 @@ export async function rewindCursor(pool: Pool, uid: string, seq: number): Promis
   await pool.query("UPDATE delivery_cursors SET cursor_seq = $2, updated_at = now() WHERE destination_uid = $1", [uid, Math.max(0, seq)]);
 }
 
+/**
+ * Applies a replay request once: when `token` differs from the one last applied, rewinds the cursor to `seq`
+ * and remembers the token. Returns whether it rewound. Creates the cursor first when needed.
+ */
+export async function applyReplay(pool: Pool, uid: string, tenant: string, resource: string, token: string, seqOf: () => Promise<number>): Promise<boolean> {
+  await ensureCursor(pool, uid, tenant, resource);
+  const applied = (await pool.query<{ applied_replay: string | null }>("SELECT applied_replay FROM delivery_cursors WHERE destination_uid = $1", [uid])).rows[0]?.applied_replay;
+  if (applied === token) return false;
+  await pool.query("UPDATE delivery_cursors SET cursor_seq = $2, applied_replay = $3, updated_at = now() WHERE destination_uid = $1", [uid, Math.max(0, await seqOf()), token]);
+  return true;
+}
+
 /** The seq to rewind to so that delivery restarts with the first event received at or after `time`. */
 export async function seqBefore(pool: Pool, tenant: string, time: Date): Promise<number> {
   const r = await pool.query<{ seq: number }>("SELECT coalesce(min(seq), (SELECT seq FROM chain_heads WHERE tenant = $1) + 1, 1) - 1 AS seq FROM events WHERE tenant = $1 AND received_at >= $2", [tenant, time]);

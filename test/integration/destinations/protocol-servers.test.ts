@@ -104,6 +104,32 @@ describe("Elasticsearch server", () => {
     const res = await call(`${es.url}/_security/user/_has_privileges`, { method: "POST", headers: { authorization: `ApiKey ${key}`, "content-type": "application/json" }, body });
     expect(res).toEqual({ status: 200, body: { username: "writer", has_all_requested: false, cluster: {}, index: { "logs-a-b": { create_doc: true, auto_configure: false } }, application: {} } });
   });
+
+  const bulk = (path: string, body: string, contentType = "application/x-ndjson") =>
+    call(`${es.url}${path}`, { method: "POST", headers: { authorization: `ApiKey ${key}`, "content-type": contentType }, body });
+
+  it("_bulk: creates by _id, answers 409 for an existing one, 403 per item without privilege, in request order", async () => {
+    const body = '{"create":{"_id":"a"}}\n{"n":1}\n{"create":{"_id":"a"}}\n{"n":2}\n{"create":{"_index":"secret","_id":"b"}}\n{"n":3}\n{"index":{"_id":"c"}}\nnot json\n';
+    const res = await bulk("/logs-x/_bulk", body);
+    const items = (res.body as { errors: boolean; items: Record<string, { status: number; error?: { type: string } }>[] }).items;
+    expect((res.body as { errors: boolean }).errors).toBe(true);
+    expect(items.map((i) => [Object.keys(i)[0], Object.values(i)[0]!.status, Object.values(i)[0]!.error?.type])).toEqual([
+      ["create", 201, undefined],
+      ["create", 409, "version_conflict_engine_exception"],
+      ["create", 403, "security_exception"],
+      ["index", 400, "document_parsing_exception"],
+    ]);
+    expect(es.documents.get("logs-x")).toEqual([{ _id: "a", _source: { n: 1 } }]);
+  });
+
+  it("_bulk: takes only create with @timestamp in a data stream, applies filter_path, and refuses a body without the final newline", async () => {
+    es.dataStreams.add("logs-ds-default");
+    const body = '{"create":{}}\n{"@timestamp":"2025-01-01T00:00:00Z"}\n{"index":{}}\n{"@timestamp":"2025-01-01T00:00:00Z"}\n{"create":{}}\n{"n":1}\n';
+    expect(await bulk("/logs-ds-default/_bulk?filter_path=errors,items.*.status", body)).toEqual({ status: 200, body: { errors: true, items: [{ create: { status: 201 } }, { index: { status: 400 } }, { create: { status: 400 } }] } });
+    expect(await bulk("/logs-x/_bulk", '{"create":{}}\n{"n":1}')).toMatchObject({ status: 400, body: { error: { type: "illegal_argument_exception", reason: "The bulk request must be terminated by a newline [\\n]" } } });
+    expect(await bulk("/logs-x/_bulk", '{"create":{}}\n{"n":1}\n', "text/plain")).toMatchObject({ status: 406 });
+    expect(await bulk("/_bulk", '{"create":{}}\n{"n":1}\n')).toMatchObject({ status: 400, body: { error: { type: "action_request_validation_exception" } } });
+  });
 });
 
 describe("webhook receiver", () => {

@@ -1,32 +1,10 @@
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { succeeded, type CheckOutcome } from "../../checks/check-result.ts";
 import { defaultSyslogPorts } from "../../crd/destination-blocks.ts";
-import { assertHostAllowed, guardedLookup, resolveAllowed, type EgressPolicy } from "../../net/egress.ts";
-import { resolveTls, tlsConnectOptions, type ResolvedTls } from "../../net/tls.ts";
+import { resolveAllowed } from "../../net/egress.ts";
+import { resolveTls } from "../../net/tls.ts";
 import type { DestinationFactory } from "../types.ts";
-
-/** Opens a connection and resolves once it is usable: TCP connected, or TLS handshake done and verified. */
-function open(kind: "tcp" | "tls", host: string, port: number, egress: EgressPolicy, tls: ResolvedTls, signal: AbortSignal): Promise<Socket | TLSSocket> {
-  return new Promise((resolve, reject) => {
-    assertHostAllowed(host, egress);
-    const lookup = guardedLookup(egress);
-    const socket =
-      kind === "tls"
-        ? tlsConnect({ host, port, lookup, ...tlsConnectOptions(tls), ...(tls.servername === undefined ? {} : { servername: tls.servername }) })
-        : netConnect({ host, port, lookup });
-    const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once(kind === "tls" ? "secureConnect" : "connect", () => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(socket);
-    });
-    socket.once("error", (err) => {
-      signal.removeEventListener("abort", onAbort);
-      reject(err);
-    });
-  });
-}
+import { closeGently, open } from "./connection.ts";
 
 /**
  * In TLS 1.3 the client finishes its handshake before the server has checked the client certificate, so a
@@ -50,22 +28,6 @@ function awaitRejection(socket: TLSSocket, ms: number): Promise<void> {
     socket.on("error", onError);
     socket.on("end", onEnd);
     socket.resume();
-  });
-}
-
-/** Ends the connection politely: for TLS, `end()` sends close_notify, which RFC 5425 asks for. */
-function closeGently(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve();
-    }, 1000);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on("error", () => {}); // the check already has its answer; errors while closing change nothing
-    socket.end();
   });
 }
 

@@ -1,0 +1,41 @@
+import { DeliveryError } from "../../forwarding/classify.ts";
+import { resolveTls } from "../../net/tls.ts";
+import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
+import { createHttpClient, joinUrl, parseJson } from "../http.ts";
+import type { SenderFactory } from "../types.ts";
+import { bulkCreatePair, bulkFilterPath, bulkOutcomes, type BulkReply } from "./bulk.ts";
+import { ecsDocument } from "./ecs.ts";
+import { authorizationHeader } from "./elasticsearch.ts";
+
+/** Elastic advises against going beyond a couple tens of megabytes per `_bulk` request (protocols.md §3). */
+export const bulkMaxRequestBytes = 20 * 1024 * 1024;
+
+/** A `_bulk` reply lists every item; with filter_path an item is ~25 bytes, or a few hundred with an error. */
+const bulkMaxResponseBytes = 32 * 1024 * 1024;
+
+/**
+ * Elasticsearch `_bulk` delivery into the configured index or data stream. HTTP 200 says nothing about the
+ * documents: the per-item statuses decide, so one bad document is dead-lettered and a throttled one retried
+ * without resending (or duplicating) the rest.
+ */
+export const elasticsearchSender: SenderFactory<"elasticsearch"> = ({ config, secrets, egress, timeoutMs }) => {
+  const target = config.dataStream ?? config.index ?? "";
+  const path = `/${encodeURIComponent(target)}/_bulk`;
+  const headers = { authorization: authorizationHeader(config, secrets), "content-type": "application/x-ndjson", accept: "application/json" };
+  const client = createHttpClient({ baseUrl: config.url, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+  const bulkUrl = joinUrl(client.baseUrl, path);
+  const encode = encodedOnce((event) => bulkCreatePair(event.id, JSON.stringify(ecsDocument(event))));
+  return {
+    limits: { ...noProtocolLimit, maxBytes: bulkMaxRequestBytes },
+    encodedSize: (event) => Buffer.byteLength(encode(event)),
+    async send(batch, signal) {
+      const body = batch.map(encode).join("");
+      const res = await client.request({ method: "POST", path, query: { filter_path: bulkFilterPath }, headers, body, signal, maxResponseBytes: bulkMaxResponseBytes });
+      if (res.status !== 200) throw responseFailure(res, bulkUrl);
+      const items = bulkOutcomes(parseJson<BulkReply>(res.text), batch.length);
+      if (items === undefined) throw new DeliveryError("retryable", `unexpected _bulk reply from ${bulkUrl.origin}${bulkUrl.pathname}: ${res.text.slice(0, 200)}`);
+      return { items };
+    },
+    close: () => client.close(),
+  };
+};

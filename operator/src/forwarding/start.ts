@@ -1,0 +1,52 @@
+import type client from "prom-client";
+import { migrate } from "@trailkeeper/core/db/migrate.ts";
+import { createPool } from "@trailkeeper/core/db/pool.ts";
+import { createSender } from "@trailkeeper/core/destinations/registry.ts";
+import { AppendNotifier } from "@trailkeeper/core/forwarding/notifier.ts";
+import type { Logger } from "@trailkeeper/core/log.ts";
+import type { EgressPolicy } from "@trailkeeper/core/net/egress.ts";
+import type { KubeGateway } from "../kube/gateway.ts";
+import type { CustomObject } from "../kube/types.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { createForwardingMetrics } from "./metrics.ts";
+import { ForwardingSupervisor } from "./supervisor.ts";
+
+export interface RunningForwarding {
+  supervisor: ForwardingSupervisor;
+  close(): Promise<void>;
+}
+
+/** Connects to the audit database (migrating it if needed, safe beside the API servers) and builds the supervisor. */
+export async function startForwarding(o: {
+  databaseUrl: string;
+  statusIntervalMs: number;
+  gateway: KubeGateway;
+  objects: Informer<CustomObject>;
+  registry: client.Registry;
+  egress: EgressPolicy;
+  hostname: string;
+  logger: Logger;
+}): Promise<RunningForwarding> {
+  const pool = createPool(o.databaseUrl, 10);
+  await migrate(pool);
+  const notifier = new AppendNotifier(o.databaseUrl, o.logger);
+  await notifier.start();
+  const supervisor = new ForwardingSupervisor({
+    pool,
+    notifier,
+    gateway: o.gateway,
+    objects: o.objects,
+    metrics: createForwardingMetrics(o.registry),
+    statusIntervalMs: o.statusIntervalMs,
+    logger: o.logger.child({ component: "forwarding" }),
+    makeSender: (d) => createSender(d.spec, { secrets: d.secrets, egress: o.egress, destinationUid: d.uid, hostname: o.hostname }),
+  });
+  return {
+    supervisor,
+    async close() {
+      await supervisor.stopAll();
+      await notifier.stop();
+      await pool.end();
+    },
+  };
+}
