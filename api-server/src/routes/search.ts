@@ -6,6 +6,7 @@ import { rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import { withRowStream } from "@trailkeeper/core/db/stream.ts";
 import { toPendingEvent } from "@trailkeeper/core/events/model.ts";
+import { canonicalEventJson } from "@trailkeeper/core/events/canonical-event.ts";
 import { csvHeader, csvRecord, csvValues } from "@trailkeeper/core/export/csv.ts";
 import { uuidv7 } from "@trailkeeper/core/ids.ts";
 import { isUnfiltered } from "@trailkeeper/core/search/filters.ts";
@@ -48,6 +49,12 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
  * 100 → +59 MiB, 1000 → +137 MiB), and the export is no slower.
  */
 const exportBatchRows = 20;
+
+/** A JSONL line: the event's canonical form with `hash` appended as the last member. */
+function jsonlLine(e: ReturnType<typeof rowToEvent>): string {
+  const { hash, ...hashed } = e;
+  return `${canonicalEventJson(hashed).slice(0, -1)},"hash":${JSON.stringify(hash)}}\n`;
+}
 
 /**
  * Turns rows into text lines, handed on in ~64 KiB chunks: one HTTP chunk (and socket write) per line would
@@ -100,7 +107,7 @@ export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batch
     const toLine =
       format === "csv"
         ? (e: ReturnType<typeof rowToEvent>) => csvRecord(csvValues(e))
-        : (e: ReturnType<typeof rowToEvent>) => `${JSON.stringify(e)}\n`;
+        : (e: ReturnType<typeof rowToEvent>) => jsonlLine(e);
     if (format === "csv") res.write(`${bom === "1" ? "\uFEFF" : ""}${csvHeader()}`);
     await withRowStream(pool, q.text, q.values, (rows) => pipeline(rows, linesInto64KiBChunks(toLine), res), exportBatchRows).catch((err: unknown) => {
       // Headers are gone: a failure mid-stream can only cut the response short, which clients detect.

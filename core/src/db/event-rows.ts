@@ -1,3 +1,4 @@
+import { canonicalJson, withStoredText } from "../events/canonical.ts";
 import type { CategoryId } from "../events/categories.ts";
 import type { Outcome, StoredEvent } from "../events/model.ts";
 
@@ -11,7 +12,7 @@ export const eventColumns = [
 /** Postgres array type of each column, for `unnest` multi-row inserts. */
 export const eventColumnArrayTypes = [
   "text[]", "bigint[]", "uuid[]", "timestamptz[]", "timestamptz[]", "text[]", "text[]", "text[]", "text[]", "text[]",
-  "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "jsonb[]", "text[]", "text[]", "text[]", "text[]",
+  "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]",
 ] as const;
 
 export interface EventRow {
@@ -32,7 +33,8 @@ export interface EventRow {
   outcome: string;
   client_ip: string | null;
   user_agent: string | null;
-  details: Record<string, unknown> | null;
+  /** Canonical JSON text (see migration 0001). */
+  details: string | null;
   session_id: string | null;
   request_id: string | null;
   prev_hash: string;
@@ -49,7 +51,7 @@ export function eventToRow(e: StoredEvent): unknown[] {
   return [
     e.tenant, e.seq, e.id, e.occurredAt, e.receivedAt, e.actor.id, e.actor.name ?? null, e.actor.type, e.action,
     e.category, e.resource.type, e.resource.id, e.resource.name ?? null, e.outcome, e.clientIp ?? null,
-    e.userAgent ?? null, e.details === undefined ? null : JSON.stringify(e.details), e.sessionId ?? null,
+    e.userAgent ?? null, e.details === undefined ? null : canonicalJson(e.details), e.sessionId ?? null,
     e.requestId ?? null, e.prevHash, e.hash,
   ];
 }
@@ -74,7 +76,7 @@ export function rowToEvent(r: EventRow): StoredEvent {
   if (r.resource_name !== null) e.resource.name = r.resource_name;
   if (r.client_ip !== null) e.clientIp = r.client_ip;
   if (r.user_agent !== null) e.userAgent = r.user_agent;
-  if (r.details !== null) e.details = r.details;
+  if (r.details !== null) e.details = withStoredText(JSON.parse(r.details) as Record<string, unknown>, r.details);
   if (r.session_id !== null) e.sessionId = r.session_id;
   if (r.request_id !== null) e.requestId = r.request_id;
   return e;

@@ -3,6 +3,18 @@
  * JCS specifies, so JSON.stringify does the leaf work; objects get their keys sorted by UTF-16 code units.
  * Values JCS cannot represent (non-finite numbers, lone surrogates, non-JSON types) throw.
  */
+/**
+ * An object read back from its stored canonical text carries that text, so re-serialising it (hashing, CSV,
+ * JSONL) costs nothing. If the stored text was not canonical (tampered), using it verbatim still changes the
+ * hash, which is what verification must detect.
+ */
+const storedText = Symbol("storedCanonicalText");
+
+export function withStoredText<T extends object>(value: T, text: string): T {
+  Object.defineProperty(value, storedText, { value: text, enumerable: false });
+  return value;
+}
+
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case "string":
@@ -16,6 +28,7 @@ export function canonicalJson(value: unknown): string {
     case "object":
       if (value === null) return "null";
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+      if (storedText in value) return (value as { [storedText]: string })[storedText];
       return canonicalObject(value as Record<string, unknown>);
     default:
       throw new TypeError(`${typeof value} cannot be canonicalised`);

@@ -82,7 +82,7 @@ describe("GET /v1/events/export", () => {
   it("records every export in the chain with its filters", async () => {
     await download("format=csv&actor=plain&q=invoice");
     const rows = (await db.pool.query("SELECT details FROM events WHERE tenant = 'exp' AND action = 'audit.export' ORDER BY seq")).rows;
-    expect(rows.at(-1)!.details).toEqual({ format: "csv", filters: { actor: "plain", q: "invoice" } });
+    expect(JSON.parse(rows.at(-1)!.details)).toEqual({ format: "csv", filters: { actor: "plain", q: "invoice" } });
     expect(rows.length).toBeGreaterThanOrEqual(3);
   });
 

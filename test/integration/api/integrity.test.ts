@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
+import { canonicalJson } from "../../../core/src/events/canonical.ts";
 import { eventHash } from "../../../core/src/events/chain.ts";
 import { eventSelectList, rowToEvent } from "../../../core/src/db/event-rows.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
@@ -144,7 +145,7 @@ describe("tampering through a superuser connection is detected by the endpoint a
         for (const e of rows) {
           const forged = { ...e, prevHash: prev, details: e.seq === 5 ? { n: "forged" } : e.details };
           forged.hash = eventHash(forged);
-          await su.query("UPDATE events SET details = $3, prev_hash = $4, hash = $5 WHERE tenant = $1 AND seq = $2", [t.tenant, e.seq, JSON.stringify(forged.details ?? null), forged.prevHash, forged.hash]);
+          await su.query("UPDATE events SET details = $3, prev_hash = $4, hash = $5 WHERE tenant = $1 AND seq = $2", [t.tenant, e.seq, forged.details === undefined ? null : canonicalJson(forged.details), forged.prevHash, forged.hash]);
           prev = forged.hash;
         }
         await su.query("UPDATE chain_heads SET hash = $2 WHERE tenant = $1", [t.tenant, prev]);

@@ -31,7 +31,8 @@ CREATE TABLE events (
   client_ip      text,
   client_inet    inet GENERATED ALWAYS AS (client_ip::inet) STORED,
   user_agent     text,
-  details        jsonb,
+  -- RFC 8785 canonical JSON of the details object, exactly the bytes that were hashed.
+  details        text CHECK (details IS NULL OR left(details, 1) = '{'),
   session_id     text,
   request_id     text,
   prev_hash      text NOT NULL,

@@ -13,16 +13,16 @@ $$;
 -- functions pin the search_path they were created with.
 
 -- Scalar values (strings, numbers, booleans) anywhere inside details, space-separated; keys are not included.
-CREATE FUNCTION trailkeeper_details_text(d jsonb) RETURNS text
+CREATE FUNCTION trailkeeper_details_text(d text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
   SELECT coalesce(string_agg(v #>> '{}', ' '), '')
-  FROM jsonb_path_query(coalesce(d, '{}'::jsonb), 'strict $.**') AS v
+  FROM jsonb_path_query(coalesce(d, '{}')::jsonb, 'strict $.**') AS v
   WHERE jsonb_typeof(v) IN ('string', 'number', 'boolean')
 $$;
 
 -- What free-text search (`q`) matches against, lower-cased.
 CREATE FUNCTION trailkeeper_search_text(action text, actor_id text, actor_name text, resource_type text,
-                                        resource_id text, resource_name text, details jsonb) RETURNS text
+                                        resource_id text, resource_name text, details text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT AS $$
   SELECT lower(action || ' ' || actor_id || ' ' || coalesce(actor_name, '') || ' ' || resource_type || ' ' ||
                resource_id || ' ' || coalesce(resource_name, '') || ' ' || trailkeeper_details_text(details))
