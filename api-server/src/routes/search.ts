@@ -2,10 +2,10 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Router } from "express";
 import { z } from "zod";
-import { rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
+import { rowToSerialisableEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import { withRowStream } from "@trailkeeper/core/db/stream.ts";
-import { toPendingEvent } from "@trailkeeper/core/events/model.ts";
+import { toPendingEvent, type StoredEvent } from "@trailkeeper/core/events/model.ts";
 import { canonicalEventJson } from "@trailkeeper/core/events/canonical-event.ts";
 import { csvHeader, csvRecord, csvValues } from "@trailkeeper/core/export/csv.ts";
 import { uuidv7 } from "@trailkeeper/core/ids.ts";
@@ -51,7 +51,7 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
 const exportBatchRows = 20;
 
 /** A JSONL line: the event's canonical form with `hash` appended as the last member. */
-function jsonlLine(e: ReturnType<typeof rowToEvent>): string {
+function jsonlLine(e: StoredEvent): string {
   const { hash, ...hashed } = e;
   return `${canonicalEventJson(hashed).slice(0, -1)},"hash":${JSON.stringify(hash)}}\n`;
 }
@@ -60,12 +60,12 @@ function jsonlLine(e: ReturnType<typeof rowToEvent>): string {
  * Turns rows into text lines, handed on in ~64 KiB chunks: one HTTP chunk (and socket write) per line would
  * cost more than producing the line.
  */
-function linesInto64KiBChunks(toLine: (e: ReturnType<typeof rowToEvent>) => string): Transform {
+function linesInto64KiBChunks(toLine: (e: StoredEvent) => string): Transform {
   let pending = "";
   return new Transform({
     writableObjectMode: true,
     transform(row: EventRow, _enc, done) {
-      pending += toLine(rowToEvent(row));
+      pending += toLine(rowToSerialisableEvent(row));
       if (pending.length < 65_536) return done();
       const out = pending;
       pending = "";
@@ -106,8 +106,8 @@ export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batch
     res.set("trailkeeper-export-through-seq", String(head));
     const toLine =
       format === "csv"
-        ? (e: ReturnType<typeof rowToEvent>) => csvRecord(csvValues(e))
-        : (e: ReturnType<typeof rowToEvent>) => jsonlLine(e);
+        ? (e: StoredEvent) => csvRecord(csvValues(e))
+        : (e: StoredEvent) => jsonlLine(e);
     if (format === "csv") res.write(`${bom === "1" ? "\uFEFF" : ""}${csvHeader()}`);
     await withRowStream(pool, q.text, q.values, (rows) => pipeline(rows, linesInto64KiBChunks(toLine), res), exportBatchRows).catch((err: unknown) => {
       // Headers are gone: a failure mid-stream can only cut the response short, which clients detect.

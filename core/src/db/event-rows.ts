@@ -58,6 +58,19 @@ export function eventToRow(e: StoredEvent): unknown[] {
 
 /** Rebuilds the exact hashed object from a row: nulls become absent fields. */
 export function rowToEvent(r: EventRow): StoredEvent {
+  return rowToEventWith(r, (text) => withStoredText(JSON.parse(text) as Record<string, unknown>, text));
+}
+
+/**
+ * For streaming serialisation only (export): `details` is an opaque stand-in that serialises, through
+ * canonicalJson, to the stored canonical text without parsing it. Reading its members finds nothing; never hand
+ * such an event to code that inspects details.
+ */
+export function rowToSerialisableEvent(r: EventRow): StoredEvent {
+  return rowToEventWith(r, (text) => withStoredText({}, text));
+}
+
+function rowToEventWith(r: EventRow, details: (text: string) => Record<string, unknown>): StoredEvent {
   const e: StoredEvent = {
     id: r.id,
     tenant: r.tenant,
@@ -76,7 +89,7 @@ export function rowToEvent(r: EventRow): StoredEvent {
   if (r.resource_name !== null) e.resource.name = r.resource_name;
   if (r.client_ip !== null) e.clientIp = r.client_ip;
   if (r.user_agent !== null) e.userAgent = r.user_agent;
-  if (r.details !== null) e.details = withStoredText(JSON.parse(r.details) as Record<string, unknown>, r.details);
+  if (r.details !== null) e.details = details(r.details);
   if (r.session_id !== null) e.sessionId = r.session_id;
   if (r.request_id !== null) e.requestId = r.request_id;
   return e;

@@ -53,6 +53,15 @@ export const searchTextSql =
 
 /** Builds `WHERE` conditions (without the tenant) for a filter; placeholders continue from `params`. */
 export function filterConditions(f: EventFilter, params: unknown[]): string[] {
+  return filterVariants(f, params, false)[0]!;
+}
+
+/**
+ * Like filterConditions, but with `split`, each "id or name" filter (actor, resource) becomes separate variants
+ * (actor_id = x | actor_name = x, …) whose union is the filter: each variant can then walk its own
+ * (tenant, column, seq) index newest-first, which an OR cannot.
+ */
+export function filterVariants(f: EventFilter, params: unknown[], split: boolean): string[][] {
   const add = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
@@ -60,14 +69,15 @@ export function filterConditions(f: EventFilter, params: unknown[]): string[] {
   const where: string[] = [];
   if (f.action) where.push(actionCondition(f.action, add));
   if (f.category) where.push(`category = ANY(${add(f.category)}::text[])`);
+  const alternatives: string[][] = [];
   if (f.actor) {
     const p = add(f.actor);
-    where.push(`(actor_id = ${p} OR actor_name = ${p})`);
+    alternatives.push([`actor_id = ${p}`, `actor_name = ${p}`]);
   }
   if (f.resourceType) where.push(`resource_type = ${add(f.resourceType)}`);
   if (f.resource) {
     const p = add(f.resource);
-    where.push(`(resource_id = ${p} OR resource_name = ${p})`);
+    alternatives.push([`resource_id = ${p}`, `resource_name = ${p}`]);
   }
   if (f.outcome) where.push(`outcome = ANY(${add(f.outcome)}::text[])`);
   if (f.ip) where.push(`client_inet <<= ${add(f.ip)}::inet`);
@@ -78,7 +88,8 @@ export function filterConditions(f: EventFilter, params: unknown[]): string[] {
       where.push(`${searchTextSql} LIKE ${add(`%${likeEscape(term)}%`)}`);
     }
   }
-  return where;
+  if (!split) return [[...where, ...alternatives.map((alt) => `(${alt.join(" OR ")})`)]];
+  return alternatives.reduce<string[][]>((acc, alt) => acc.flatMap((conds) => alt.map((a) => [...conds, a])), [where]);
 }
 
 /** Exact actions and `prefix.*` patterns, OR-ed. */

@@ -1,23 +1,47 @@
 import { eventSelectList, rowToEvent, type EventRow } from "../db/event-rows.ts";
 import type { Pool } from "../db/pool.ts";
 import type { StoredEvent } from "../events/model.ts";
-import { filterConditions, type EventFilter } from "./filters.ts";
+import { filterConditions, filterVariants, type EventFilter } from "./filters.ts";
 
 export interface SqlQuery {
   text: string;
   values: unknown[];
 }
 
-/** Newest first, keyset on seq: a page never repeats or skips events however many are appended meanwhile. */
-export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number): SqlQuery {
+/**
+ * Newest first, keyset on seq: a page never repeats or skips events however many are appended meanwhile.
+ * "id or name" filters run as a UNION of ordered index walks (see filterVariants). With `narrowWindow` (the
+ * caller found few events in the from/to range) the matches are collected first and then ordered, because the
+ * planner cannot know that a time window far back lies far from the newest seq.
+ */
+export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number, narrowWindow = false): SqlQuery {
   const values: unknown[] = [tenant];
-  const where = ["tenant = $1", ...filterConditions(filter, values)];
+  const variants = filterVariants(filter, values, !narrowWindow);
+  const keyset: string[] = [];
   if (beforeSeq !== undefined) {
     values.push(beforeSeq);
-    where.push(`seq < $${values.length}`);
+    keyset.push(`seq < $${values.length}`);
   }
   values.push(limit);
-  return { text: `SELECT ${eventSelectList} FROM events WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT $${values.length}`, values };
+  const lim = `$${values.length}`;
+  const select = (conds: string[]) => `SELECT ${eventSelectList}, seq AS k FROM events WHERE ${["tenant = $1", ...conds, ...keyset].join(" AND ")}`;
+  let text: string;
+  if (narrowWindow) text = `WITH w AS MATERIALIZED (${select(variants[0]!)}) SELECT * FROM w ORDER BY k DESC LIMIT ${lim}`;
+  else if (variants.length === 1) text = `${select(variants[0]!)} ORDER BY seq DESC LIMIT ${lim}`;
+  else text = `SELECT * FROM (${variants.map((v) => `(${select(v)} ORDER BY seq DESC LIMIT ${lim})`).join(" UNION ")}) u ORDER BY k DESC LIMIT ${lim}`;
+  return { text, values };
+}
+
+/** Events in a time window above which the ordinary newest-first plan is used (see searchQuery). */
+export const narrowWindowEvents = 50_000;
+
+export async function isNarrowWindow(pool: Pool, tenant: string, filter: EventFilter): Promise<boolean> {
+  if (!filter.from && !filter.to) return false;
+  const r = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM (SELECT 1 FROM events WHERE tenant = $1 AND occurred_at >= $2 AND occurred_at < $3 LIMIT $4) x",
+    [tenant, filter.from ?? new Date(0), filter.to ?? new Date(8.64e15), narrowWindowEvents + 1],
+  );
+  return (r.rows[0]?.n ?? 0) <= narrowWindowEvents;
 }
 
 /** Oldest first (chain order) up to `maxSeq`, so an export is a consistent snapshot a verifier can walk. */
@@ -28,7 +52,7 @@ export function exportQuery(tenant: string, filter: EventFilter, maxSeq: number)
 }
 
 export async function searchEvents(pool: Pool, tenant: string, filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ events: StoredEvent[]; nextBeforeSeq: number | null }> {
-  const q = searchQuery(tenant, filter, limit + 1, beforeSeq);
+  const q = searchQuery(tenant, filter, limit + 1, beforeSeq, await isNarrowWindow(pool, tenant, filter));
   const rows = (await pool.query<EventRow>(q.text, q.values)).rows;
   const events = rows.slice(0, limit).map(rowToEvent);
   return { events, nextBeforeSeq: rows.length > limit ? events.at(-1)!.seq : null };
