@@ -23,6 +23,8 @@ const config = {
   singleEvents: intEnv("BENCH_SINGLE_EVENTS", 20_000),
   singleClients: intEnv("BENCH_SINGLE_CLIENTS", 64),
   insertConnections: intEnv("BENCH_INSERT_CONNECTIONS", 64),
+  /** What-if only: synchronous_commit for the (d) sessions, e.g. `off`, to show whether commit latency bounds it. */
+  insertSynchronousCommit: process.env.BENCH_INSERT_SYNCHRONOUS_COMMIT,
   /** Warm-up: batch requests before everything, single-event requests right before (b). */
   warmupBatches: intEnv("BENCH_WARMUP_BATCHES", 10),
   warmupSingles: intEnv("BENCH_WARMUP_SINGLES", 3000),
@@ -143,7 +145,13 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record
     withHttp(server, batchClients, (http) => httpIngest(http, keys.batch, batchBodies, batchSize, batchClients)));
 
   const insertConnectionList = await connectAll(db.url, insertConnections);
-  const d = await measure(`(d) INSERT autocommit, 1 row/statement, ${insertConnections} connections`, db, server, () =>
+  const syncCommit = config.insertSynchronousCommit;
+  if (syncCommit) {
+    if (!/^(on|off|local|remote_write|remote_apply)$/.test(syncCommit)) throw new Error(`BENCH_INSERT_SYNCHRONOUS_COMMIT: ${syncCommit} is not a synchronous_commit value`);
+    await Promise.all(insertConnectionList.map((c) => c.query(`SET synchronous_commit = ${syncCommit}`)));
+  }
+  const insertLabel = `(d) INSERT autocommit, 1 row/statement, ${insertConnections} connection${insertConnections === 1 ? "" : "s"}${syncCommit ? ` (WHAT-IF synchronous_commit=${syncCommit})` : ""}`;
+  const d = await measure(insertLabel, db, server, () =>
     insertIngest(insertConnectionList, insertEvents));
   await endAll(insertConnectionList);
   await db.pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", ["bench-insert", headAfter(insertEvents).seq, headAfter(insertEvents).hash]);
@@ -172,6 +180,14 @@ async function withHttp<T>(server: BenchServer, connections: number, fn: (http: 
   }
 }
 
+/**
+ * CPU-seconds used by everything but the benchmark, the server and the cluster; unknown (NaN) when the database
+ * is not on this machine (DATABASE_URL), as its CPU cannot be told apart from other work then.
+ */
+function otherCpu(cpu: CpuSnapshot): number {
+  return Number.isFinite(cpu.server) && Number.isFinite(cpu.postgres) ? cpu.machine - cpu.client - cpu.server - cpu.postgres : Number.NaN;
+}
+
 function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<"a" | "b" | "c" | "d", Phase>): void {
   const ratioA = rate(p.a.result) / rate(p.c.result);
   const ratioB = rate(p.b.result) / rate(p.d.result);
@@ -188,11 +204,10 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
   const cpuRows = (["a", "b", "c", "d"] as const).map((k) => {
     const { cpu, result, transactions } = p[k];
     const sec = (s: number) => (Number.isFinite(s) ? s.toFixed(2) : "–");
-    const others = cpu.machine - cpu.client - (Number.isFinite(cpu.server) ? cpu.server : 0) - (Number.isFinite(cpu.postgres) ? cpu.postgres : 0);
     const perEvent = (s: number) => (Number.isFinite(s) ? fmtInt((s * 1e6) / result.events) : "–");
     const tx = k === "a" || k === "b" ? transactions : k === "c" ? 1 : result.events;
     return [
-      p[k].label.slice(0, 3), result.seconds.toFixed(2), sec(cpu.client), sec(cpu.server), sec(cpu.postgres), sec(Math.max(0, others)), sec(cpu.iowait),
+      p[k].label.slice(0, 3), result.seconds.toFixed(2), sec(cpu.client), sec(cpu.server), sec(cpu.postgres), sec(Math.max(0, otherCpu(cpu))), sec(cpu.iowait),
       perEvent(cpu.server), perEvent(cpu.postgres), fmtInt(tx), fmtInt(result.events / tx),
     ];
   });
@@ -202,11 +217,7 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
   process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b) and the warm-up also every hash and link.\n`);
   process.stdout.write(`targets: (a) ≥ ${targets.batchVsCopy} × COPY: ${met(ratioA, targets.batchVsCopy)}; (b) ≥ ${targets.singleVsInsert} × INSERT: ${met(ratioB, targets.singleVsInsert)}\n`);
   const busyElsewhere = (["a", "b", "c", "d"] as const)
-    .map((k) => {
-      const { cpu, result } = p[k];
-      const ours = cpu.client + (Number.isFinite(cpu.server) ? cpu.server : 0) + (Number.isFinite(cpu.postgres) ? cpu.postgres : 0);
-      return [k, (cpu.machine - ours) / (result.seconds * machine.cpus)] as const;
-    })
+    .map((k) => [k, otherCpu(p[k].cpu) / (p[k].result.seconds * machine.cpus)] as const)
     .filter(([, share]) => share > 0.1);
   if (busyElsewhere.length) {
     const list = busyElsewhere.map(([k, share]) => `(${k}) ${(100 * share).toFixed(0)}%`).join(", ");
