@@ -21,6 +21,12 @@ import { fmtInt, fmtMs, intEnv, markdownTable, percentile, table } from "./lib/s
 const events = intEnv("BENCH_SEARCH_EVENTS", 1_000_000);
 const runs = intEnv("BENCH_SEARCH_RUNS", 40);
 const tenant = "bench";
+/**
+ * The heap cap the chart gives the API server (charts/trailkeeper values apiServer.nodeOptions). In a container
+ * Node derives its heap limit from the memory limit; on this 24 GiB machine it would not, and V8 would let
+ * garbage pile up far past what the pod is allowed.
+ */
+const serverNodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ?? "--max-old-space-size=128 --max-semi-space-size=4";
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
@@ -35,7 +41,7 @@ try {
   const traceFragment = String((sample.details as { traceId: string }).traceId).slice(0, 12);
   const day = new Date(Date.now() - 10 * 86_400_000);
 
-  const server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: false, env: { LOG_LEVEL: "warn", TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: "3600", TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: "100000000" } });
+  const server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: false, env: { LOG_LEVEL: "warn", TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: "3600", TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: "100000000", NODE_OPTIONS: serverNodeOptions } });
   try {
     const key = (await createTenant(server, tenant, ["events:read", "events:export", "integrity:read"]).catch(async () => undefined)) ?? (await keyForExisting(server.url, server.adminToken));
     const get = async (path: string) => {

@@ -28,7 +28,9 @@ RUN --mount=type=cache,target=/root/.npm \
 # Stage 2: distroless Node.js 24 runtime: no shell, no package manager, user 65532 (nonroot).
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
-ENV NODE_ENV=production
+# The heap cap keeps garbage from piling up during long exports (docs/performance.md); the chart sets the same.
+ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --chown=0:0 package.json ./
 COPY --chown=0:0 core/package.json core/
