@@ -40,7 +40,8 @@ export function processSnapshot(): ProcessSnapshot {
 
 function commandOf(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").replace(/^\S*\//, "").slice(0, 70) || `pid ${pid}`;
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").replace(/^\S*\//, "").slice(0, 70);
+    return cmd || `[${readFileSync(`/proc/${pid}/comm`, "utf8").trim()}]`;
   } catch {
     return `pid ${pid} (exited)`;
   }

@@ -61,6 +61,8 @@ export class Forwarder {
   readonly #o: ForwarderOptions;
   readonly #abort = new AbortController();
   #wake: (() => void) | undefined;
+  /** A wake-up that came while a round was running: the next idle sleep returns at once. */
+  #wokenWhileBusy = false;
   #loop: Promise<void> | undefined;
   #attempt = 0;
   #stats: ForwarderStats = { state: "stopped", cursorSeq: 0, delivered: 0, failed: 0, deadLettered: 0, lastDeliveredAt: null, lastError: null, lagEvents: 0, lagSeconds: 0 };
@@ -84,7 +86,8 @@ export class Forwarder {
 
   /** New events were appended for this tenant. */
   wake(): void {
-    this.#wake?.();
+    if (this.#idle) this.#wake?.();
+    else this.#wokenWhileBusy = true;
   }
 
   async stop(): Promise<void> {
@@ -95,15 +98,28 @@ export class Forwarder {
     await this.#o.sender.close();
   }
 
-  #sleep(ms: number): Promise<void> {
+  #idle = false;
+
+  /**
+   * Waits `ms`, or less: stop() always ends the wait; with `wakeable` (caught up, waiting for events) so does
+   * wake(), including one that arrived during the round. A backoff is not cut short by new events.
+   */
+  #sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.#abort.signal.aborted) return Promise.resolve();
+    if (wakeable && this.#wokenWhileBusy) {
+      this.#wokenWhileBusy = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#wake = undefined;
+        this.#idle = false;
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.#wake = done;
+      this.#idle = wakeable;
     });
   }
 
@@ -115,9 +131,9 @@ export class Forwarder {
       const step = await this.#step();
       await this.#refreshLag();
       this.#o.onProgress?.(this.stats);
-      if (step === "idle") await this.#sleep(this.#o.pollIntervalMs ?? 5000);
+      if (step === "idle") await this.#sleep(this.#o.pollIntervalMs ?? 5000, true);
       else if (step === "paused" || step === "gone") return;
-      else if (typeof step === "number") await this.#sleep(step);
+      else if (typeof step === "number") await this.#sleep(step, false);
     }
   }
 

@@ -32,8 +32,11 @@ class ScriptedPeer implements EventSender {
   requests = 0;
   script: (batch: readonly StoredEvent[]) => SendOutcome | Error = (b) => ({ items: b.map(() => ({ status: "delivered" as const })) });
   encodedSize = (e: StoredEvent) => JSON.stringify(e).length;
+  /** Answer this late (a slow destination that holds the forwarder's round). */
+  delayMs = 0;
   async send(batch: readonly StoredEvent[]): Promise<SendOutcome> {
     this.requests += 1;
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const answer = this.script(batch);
     if (answer instanceof Error) throw answer;
     answer.items.forEach((item: ItemOutcome, i) => item.status === "delivered" && this.received.push(batch[i]!));
@@ -44,14 +47,14 @@ class ScriptedPeer implements EventSender {
 
 const tuning: DeliveryTuning = { batchSize: 100, batchBytes: 1_000_000, maxBackoffMs: 200, onPermanentError: "deadLetter" };
 let n = 0;
-async function setup(opts: { filter?: { categories?: string[]; actions?: string[] }; tuning?: Partial<DeliveryTuning> } = {}) {
+async function setup(opts: { filter?: { categories?: string[]; actions?: string[] }; tuning?: Partial<DeliveryTuning>; pollIntervalMs?: number } = {}) {
   const tenant = `fw${++n}`;
   await inTransaction(db.pool, (c) => createTenant(c, tenant));
   await bulkAppend(db.pool, tenant, 10); // history before the destination exists: not forwarded
   const peer = new ScriptedPeer();
   const uid = randomUUID();
   const make = () =>
-    new Forwarder({ pool: db.pool, uid, tenant, resource: `ns/${tenant}`, filter: (opts.filter ?? {}) as never, sender: peer, tuning: { ...tuning, ...opts.tuning }, log: silentLogger, pollIntervalMs: 200 });
+    new Forwarder({ pool: db.pool, uid, tenant, resource: `ns/${tenant}`, filter: (opts.filter ?? {}) as never, sender: peer, tuning: { ...tuning, ...opts.tuning }, log: silentLogger, pollIntervalMs: opts.pollIntervalMs ?? 200 });
   const fwd = make();
   const unsubscribe = notifier.subscribe(tenant, () => fwd.wake());
   fwd.start();
@@ -176,5 +179,28 @@ describe("Forwarder", () => {
     await until(() => peer.received.length >= 30);
     expect(seqs(peer.received.slice(25))).toEqual(range(31, 35));
     await replay.stop();
+  });
+
+  it("delivers events appended while a slow send is out without waiting for the poll", async () => {
+    // Polling is effectively off, so only notifications can bring the second events.
+    const { tenant, peer, fwd } = await setup({ pollIntervalMs: 60_000 });
+    peer.delayMs = 500;
+    await bulkAppend(db.pool, tenant, 5);
+    await until(() => peer.requests >= 1);
+    await bulkAppend(db.pool, tenant, 5); // notified while the first send is still out
+    const started = Date.now();
+    await until(() => peer.received.length >= 10, 10_000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await fwd.stop();
+  });
+
+  it("stops promptly when stopped in the middle of a round", async () => {
+    const { tenant, peer, fwd } = await setup({ pollIntervalMs: 60_000 });
+    peer.delayMs = 300;
+    await bulkAppend(db.pool, tenant, 1);
+    await until(() => peer.requests >= 1);
+    const started = Date.now();
+    await fwd.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
