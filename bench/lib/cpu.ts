@@ -14,7 +14,8 @@ export interface CpuSnapshot {
   iowait: number;
 }
 
-const ticksPerSecond = (() => {
+/** Clock ticks per second of /proc CPU times. */
+export const ticksPerSecond = (() => {
   try {
     return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
   } catch {

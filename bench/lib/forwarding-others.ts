@@ -5,15 +5,8 @@
  * Processes that start and exit within the window are missed; long-running neighbours are not.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { ticksPerSecond } from "./cpu.ts";
 
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 interface Proc {
   ppid: number;

@@ -1,6 +1,5 @@
 import { checkpointsFrom } from "@trailkeeper/core/db/checkpoints.ts";
-import { rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
-import { eventSelectList } from "@trailkeeper/core/db/event-rows.ts";
+import { eventSelectList, rowToEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import { withRowStream } from "@trailkeeper/core/db/stream.ts";
 import { genesisHash } from "@trailkeeper/core/events/chain.ts";
