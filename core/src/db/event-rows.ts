@@ -42,7 +42,8 @@ export interface EventRow {
 }
 
 /** Postgres formats timestamps in the stored RFC 3339 form, which is much cheaper than parsing Dates in JS. */
-const isoUtc = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
+export const isoUtcSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const isoUtc = (col: string) => `${isoUtcSql(col)} AS ${col}`;
 
 /** SELECT list that yields an EventRow. */
 export const eventSelectList = eventColumns.map((c) => (c === "occurred_at" || c === "received_at" ? isoUtc(c) : c)).join(", ");

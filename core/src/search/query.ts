@@ -1,5 +1,7 @@
 import { eventSelectList, rowToEvent, type EventRow } from "../db/event-rows.ts";
 import type { Pool } from "../db/pool.ts";
+import { inlineParams } from "../db/sql-literal.ts";
+import { csvCopySelectList } from "../export/csv-copy.ts";
 import type { StoredEvent } from "../events/model.ts";
 import { filterConditions, filterVariants, type EventFilter } from "./filters.ts";
 
@@ -44,11 +46,20 @@ export async function isNarrowWindow(pool: Pool, tenant: string, filter: EventFi
   return (r.rows[0]?.n ?? 0) <= narrowWindowEvents;
 }
 
-/** Oldest first (chain order) up to `maxSeq`, so an export is a consistent snapshot a verifier can walk. */
-export function exportQuery(tenant: string, filter: EventFilter, maxSeq: number): SqlQuery {
+/**
+ * Oldest first (chain order) up to `maxSeq`, so an export is a consistent snapshot a verifier can walk.
+ * `selectList` defaults to the columns of an EventRow.
+ */
+export function exportQuery(tenant: string, filter: EventFilter, maxSeq: number, selectList = eventSelectList): SqlQuery {
   const values: unknown[] = [tenant, maxSeq];
   const where = ["tenant = $1", "seq <= $2", ...filterConditions(filter, values)];
-  return { text: `SELECT ${eventSelectList} FROM events WHERE ${where.join(" AND ")} ORDER BY seq`, values };
+  return { text: `SELECT ${selectList} FROM events WHERE ${where.join(" AND ")} ORDER BY seq`, values };
+}
+
+/** The CSV export as one COPY statement (see export/csv-copy.ts); COPY takes no parameters, so they are inlined. */
+export function exportCsvCopyStatement(tenant: string, filter: EventFilter, maxSeq: number): string {
+  const q = exportQuery(tenant, filter, maxSeq, csvCopySelectList);
+  return `COPY (${inlineParams(q.text, q.values)}) TO STDOUT WITH (FORMAT csv)`;
 }
 
 export async function searchEvents(pool: Pool, tenant: string, filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ events: StoredEvent[]; nextBeforeSeq: number | null }> {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { eventSelectList, rowToEvent } from "../../../core/src/db/event-rows.ts";
-import { csvColumns } from "../../../core/src/export/csv.ts";
+import { csvColumns, csvHeader, csvRecord, csvValues } from "../../../core/src/export/csv.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
 import { call, startTestApi, tenantWithKey } from "../../support/api.ts";
 
@@ -14,6 +14,8 @@ const tricky = [
   { actor: { id: "u,1", name: 'Zoë "Z" Ångström', type: "user" }, action: "user.create", resource: { type: "user", id: "line1\nline2", name: "=HYPERLINK(\"http://x\")" }, outcome: "success", userAgent: "+cmd|' /C calc'!A0", sessionId: "-2+3", requestId: "@SUM(1)", details: { note: "comma, \"quote\"\r\nnewline", emoji: "🚀", n: 1.5 } },
   { actor: { id: "\tTabbed", type: "service" }, action: "team.update", resource: { type: "team", id: "'quoted", name: "\rcr" }, outcome: "failure", details: { "=key": "=value" } },
   { actor: { id: "plain", type: "system" }, action: "billing.charge", resource: { type: "invoice", id: "日本語" } },
+  { actor: { id: "back\\slash", name: "x\r\ny", type: "user" }, action: "settings.update", resource: { type: "setting", id: 'say "hi"', name: "a\tb" }, clientIp: "2001:db8::1", userAgent: "-", details: {} },
+  { actor: { id: "q", type: "user" }, action: "vpn.connect", resource: { type: "tunnel", id: "t" }, clientIp: "10.1.2.3", details: { path: "C:\\dir\\file", quote: '"', tab: "\t", nested: { list: [1, "=2", null, true] } } },
 ];
 
 beforeAll(async () => {
@@ -71,6 +73,14 @@ describe("GET /v1/events/export", () => {
     expect(JSON.parse(a!.details!)).toEqual(tricky[0]!.details);
     expect(a!.details).toBe('{"emoji":"🚀","n":1.5,"note":"comma, \\"quote\\"\\r\\nnewline"}');
     expect(b).toMatchObject({ actorId: "'\tTabbed", resourceId: "''quoted", resourceName: "'\rcr", actorName: "", clientIp: "" });
+  });
+
+  it("writes CSV (made by PostgreSQL's COPY) byte for byte as csv.ts renders the stored events", async () => {
+    const res = await download("format=csv");
+    const through = Number(res.headers.get("trailkeeper-export-through-seq"));
+    const stored = (await storedEvents()).filter((e) => e.seq <= through);
+    expect(stored.length).toBeGreaterThanOrEqual(tricky.length + 2);
+    expect(res.text).toBe(csvHeader() + stored.map((e) => csvRecord(csvValues(e))).join(""));
   });
 
   it("adds a UTF-8 BOM for Excel on request", async () => {
