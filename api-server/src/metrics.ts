@@ -7,6 +7,7 @@ export interface ApiMetrics {
   latency: client.Histogram<"method" | "route">;
   eventsAppended: client.Counter;
   batchSize: client.Histogram;
+  appendPaths: client.Counter<"path">;
 }
 
 export function createMetrics(pool: Pool): ApiMetrics {
@@ -23,6 +24,11 @@ export function createMetrics(pool: Pool): ApiMetrics {
     batchSize: new client.Histogram({
       name: "trailkeeper_append_transaction_events", help: "Events per append transaction (group commit size)",
       buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 2000, 5000], registers: [registry],
+    }),
+    appendPaths: new client.Counter({
+      name: "trailkeeper_append_groups_total",
+      help: "Appended groups by path: optimistic (one statement at the known head), stale_head (another writer had moved the head; appended by locking), locking",
+      labelNames: ["path"], registers: [registry],
     }),
   };
   const poolGauge = (name: string, help: string, read: () => number) =>

@@ -58,9 +58,10 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
 
   const metrics = createMetrics(pool);
   const batcher = new IngestBatcher(pool, {
-    committed(events) {
+    committed(events, _requests, path) {
       metrics.eventsAppended.inc(events);
       metrics.batchSize.observe(events);
+      metrics.appendPaths.inc({ path });
     },
   });
   const checkpointer = new Checkpointer({

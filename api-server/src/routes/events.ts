@@ -58,7 +58,7 @@ export function eventsRouter(deps: { resolver: ApiKeyResolver; batcher: IngestBa
     const receivedAt = new Date();
     const pending = inputs.map((e) => toPendingEvent(e, tenant, e.id ?? uuidv7(receivedAt.getTime()), receivedAt));
     try {
-      const refs = await deps.batcher.append(tenant, pending);
+      const refs = await deps.batcher.append(tenant, pending, { newIds: inputs.every((e) => e.id === undefined) });
       const allDuplicates = refs.every((r) => r.duplicate);
       res.status(allDuplicates ? 200 : 201).json({
         events: refs.map((ref) => ({ id: ref.id, seq: ref.seq, hash: ref.hash, ...(ref.duplicate ? { duplicate: true } : {}) })),

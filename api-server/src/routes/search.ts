@@ -40,7 +40,7 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
     uuidv7(now.getTime()),
     now,
   );
-  const [ref] = await batcher.append(p.tenant, [event]);
+  const [ref] = await batcher.append(p.tenant, [event], { newIds: true });
   return ref!.seq;
 }
 

@@ -51,6 +51,29 @@ describe("POST /v1/events", () => {
     expect(await assertChainValid(db.pool, "concurrent")).toBe(refs.length + 1);
   });
 
+  it("appends optimistically at the head it knows, and falls back to locking when another instance moved it", async () => {
+    const key = await tenantWithKey(a.url, "paths", ["events:write"]);
+    const paths = async (server: RunningApiServer) => {
+      const text = (await call(server.url, "GET", "/metrics")).body as string;
+      return Object.fromEntries(["optimistic", "stale_head", "locking"].map((p) => [p, Number(new RegExp(`^trailkeeper_append_groups_total\\{path="${p}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0)]));
+    };
+    const [a0, b0] = [await paths(a), await paths(b)];
+    const steps: [RunningApiServer, Record<string, unknown>][] = [
+      [a, sampleEvent()], // a has not appended to this tenant yet: locking
+      [a, sampleEvent()], // a knows the head: optimistic
+      [b, sampleEvent()], // b has never appended here: locking
+      [a, sampleEvent()], // a's head is stale (b appended): stale_head, then locking
+      [a, sampleEvent()], // optimistic again
+      [a, sampleEvent({ id: randomUUID() })], // a client-supplied id always takes the locking path
+    ];
+    for (const [server, body] of steps) expect((await call(server.url, "POST", "/v1/events", { token: key, body })).status).toBe(201);
+    const [a1, b1] = [await paths(a), await paths(b)];
+    const delta = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, y[k]! - x[k]!]));
+    expect(delta(a0, a1)).toEqual({ optimistic: 2, stale_head: 1, locking: 2 });
+    expect(delta(b0, b1)).toEqual({ optimistic: 0, stale_head: 0, locking: 1 });
+    expect(await assertChainValid(db.pool, "paths")).toBe(1 + steps.length);
+  });
+
   it("keeps a batch in request order and all-or-nothing", async () => {
     const key = await tenantWithKey(a.url, "batch", ["events:write"]);
     const events = Array.from({ length: 5 }, () => sampleEvent({ id: randomUUID() }));
