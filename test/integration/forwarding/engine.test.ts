@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant } from "../../../core/src/db/event-store.ts";
-import { inTransaction } from "../../../core/src/db/pool.ts";
+import { inTransaction, type Pool } from "../../../core/src/db/pool.ts";
 import type { StoredEvent } from "../../../core/src/events/model.ts";
 import { DeliveryError } from "../../../core/src/forwarding/classify.ts";
 import { Forwarder, type DeliveryTuning } from "../../../core/src/forwarding/forwarder.ts";
@@ -47,16 +47,16 @@ class ScriptedPeer implements EventSender {
 
 const tuning: DeliveryTuning = { batchSize: 100, batchBytes: 1_000_000, maxBackoffMs: 200, onPermanentError: "deadLetter" };
 let n = 0;
-async function setup(opts: { filter?: { categories?: string[]; actions?: string[] }; tuning?: Partial<DeliveryTuning>; pollIntervalMs?: number } = {}) {
+async function setup(opts: { filter?: { categories?: string[]; actions?: string[] }; tuning?: Partial<DeliveryTuning>; pollIntervalMs?: number; pool?: Pool; notified?: boolean } = {}) {
   const tenant = `fw${++n}`;
   await inTransaction(db.pool, (c) => createTenant(c, tenant));
   await bulkAppend(db.pool, tenant, 10); // history before the destination exists: not forwarded
   const peer = new ScriptedPeer();
   const uid = randomUUID();
   const make = () =>
-    new Forwarder({ pool: db.pool, uid, tenant, resource: `ns/${tenant}`, filter: (opts.filter ?? {}) as never, sender: peer, tuning: { ...tuning, ...opts.tuning }, log: silentLogger, pollIntervalMs: opts.pollIntervalMs ?? 200 });
+    new Forwarder({ pool: opts.pool ?? db.pool, uid, tenant, resource: `ns/${tenant}`, filter: (opts.filter ?? {}) as never, sender: peer, tuning: { ...tuning, ...opts.tuning }, log: silentLogger, pollIntervalMs: opts.pollIntervalMs ?? 200 });
   const fwd = make();
-  const unsubscribe = notifier.subscribe(tenant, () => fwd.wake());
+  const unsubscribe = opts.notified === false ? () => {} : notifier.subscribe(tenant, () => fwd.wake());
   fwd.start();
   await until(async () => (await loadCursor(db.pool, uid)) !== undefined);
   return { tenant, peer, uid, fwd, make, unsubscribe };
@@ -190,6 +190,44 @@ describe("Forwarder", () => {
     await bulkAppend(db.pool, tenant, 5); // notified while the first send is still out
     const started = Date.now();
     await until(() => peer.received.length >= 10, 10_000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await fwd.stop();
+  });
+
+  it("does not lose a wake-up that arrives after a round read nothing and before it sleeps", async () => {
+    // The pool seen by the forwarder lets the test act at one exact point: after the round's head query has
+    // answered "nothing new", events are committed and the append's notification arrives (wake()), while the
+    // forwarder is still busy with that round. It must not then sleep through its (here one-minute) poll.
+    let inject: (() => Promise<void>) | undefined;
+    const pool = new Proxy(db.pool, {
+      get(target, prop) {
+        if (prop === "query") {
+          return async (...args: Parameters<Pool["query"]>) => {
+            const result = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+            const text = typeof args[0] === "string" ? args[0] : "";
+            if (inject && text.startsWith("SELECT seq FROM chain_heads")) {
+              const act = inject;
+              inject = undefined;
+              await act();
+            }
+            return result;
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const { tenant, peer, fwd } = await setup({ pollIntervalMs: 60_000, pool, notified: false });
+    let injected = false;
+    inject = async () => {
+      await bulkAppend(db.pool, tenant, 5);
+      fwd.wake();
+      injected = true;
+    };
+    fwd.wake(); // start a round now (the forwarder is asleep after its first one)
+    await until(() => injected);
+    const started = Date.now();
+    await until(() => peer.received.length >= 5, 5_000);
     expect(Date.now() - started).toBeLessThan(3000);
     await fwd.stop();
   });
