@@ -19,14 +19,20 @@ const busyConnections = async () =>
 describe("forEachRow", () => {
   it("hands over every row once, in order, across many prefetched batches", async () => {
     const seen: number[] = [];
-    await forEachRow<{ n: number }>(db.pool, "SELECT n FROM generate_series(1, $1::int) n ORDER BY n", [1234], (r) => seen.push(r.n), 100);
+    await forEachRow<{ n: number }>(db.pool, "SELECT n FROM generate_series(1, $1::int) n ORDER BY n", [1234], (r) => {
+      seen.push(r.n);
+    }, 100);
     expect(seen).toEqual(Array.from({ length: 1234 }, (_, i) => i + 1));
   });
 
   it("handles an empty result and a batch that ends exactly on the last row", async () => {
     let count = 0;
-    await forEachRow(db.pool, "SELECT 1 WHERE false", [], () => (count += 1), 100);
-    await forEachRow(db.pool, "SELECT n FROM generate_series(1, 200) n", [], () => (count += 1), 100);
+    await forEachRow(db.pool, "SELECT 1 WHERE false", [], () => {
+      count += 1;
+    }, 100);
+    await forEachRow(db.pool, "SELECT n FROM generate_series(1, 200) n", [], () => {
+      count += 1;
+    }, 100);
     expect(count).toBe(200);
   });
 
