@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { eventSelectList, rowToEvent } from "../../../core/src/db/event-rows.ts";
-import { csvColumns, csvHeader, csvRecord, csvValues } from "../../../core/src/export/csv.ts";
+import { csvColumns, csvHeader, csvRecord, csvValues, eventFromCsv, parseCsv } from "../../../core/src/export/csv.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
 import { call, startTestApi, tenantWithKey } from "../../support/api.ts";
 
@@ -15,7 +15,7 @@ const tricky = [
   { actor: { id: "\tTabbed", type: "service" }, action: "team.update", resource: { type: "team", id: "'quoted", name: "\rcr" }, outcome: "failure", details: { "=key": "=value" } },
   { actor: { id: "plain", type: "system" }, action: "billing.charge", resource: { type: "invoice", id: "日本語" } },
   { actor: { id: "back\\slash", name: "x\r\ny", type: "user" }, action: "settings.update", resource: { type: "setting", id: 'say "hi"', name: "a\tb" }, clientIp: "2001:db8::1", userAgent: "-", details: {} },
-  { actor: { id: "q", type: "user" }, action: "vpn.connect", resource: { type: "tunnel", id: "t" }, clientIp: "10.1.2.3", details: { path: "C:\\dir\\file", quote: '"', tab: "\t", nested: { list: [1, "=2", null, true] } } },
+  { actor: { id: "q", name: "O'Brien 100%", type: "user" }, action: "vpn.connect", resource: { type: "tunnel", id: "t" }, clientIp: "10.1.2.3", details: { path: "C:\\dir\\file", quote: '"', tab: "\t", nested: { list: [1, "=2", null, true] } } },
 ];
 
 beforeAll(async () => {
@@ -94,6 +94,30 @@ describe("GET /v1/events/export", () => {
     const rows = (await db.pool.query("SELECT details FROM events WHERE tenant = 'exp' AND action = 'audit.export' ORDER BY seq")).rows;
     expect(JSON.parse(rows.at(-1)!.details)).toEqual({ format: "csv", filters: { actor: "plain", q: "invoice" } });
     expect(rows.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("applies every kind of filter to CSV (COPY, values inlined as literals) exactly as to JSONL (bind parameters)", async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const cases: [string, number][] = [
+      ["actor=back%5Cslash", 1],
+      ["q=O'Brien", 1],
+      ["q=100%25", 1],
+      ["resource=say%20%22hi%22", 1],
+      ["ip=10.1.0.0/16&category=network", 1],
+      ["action=vpn.*,settings.update&outcome=unknown", 2],
+      [`from=${encodeURIComponent(from)}&category=users,billing,settings,network`, tricky.length],
+      ["actor=nobody'--", 0],
+    ];
+    for (const [filter, expected] of cases) {
+      const csvRes = await download(`format=csv&${filter}`);
+      expect(csvRes.status, `${filter}: ${csvRes.text.slice(0, 300)}`).toBe(200);
+      const csv = [...parseCsv(csvRes.text)].slice(1).map((r) => eventFromCsv(r));
+      const jsonl = (await download(`format=jsonl&${filter}`)).text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; action: string });
+      // Each export records itself (audit.export, with its filters in details), which a later q= search can match.
+      const ids = (events: { id: string; action: string }[]) => events.filter((e) => !e.action.startsWith("audit.")).map((e) => e.id);
+      expect(ids(csv), filter).toEqual(ids(jsonl));
+      expect(ids(csv).length, filter).toBe(expected);
+    }
   });
 
   it("rejects a bad format or filter before recording anything", async () => {
