@@ -23,6 +23,20 @@ export interface IngestObserver {
   committed(events: number, requests: number, path: AppendPath): void;
 }
 
+/**
+ * Per tenant: the head as left by this batcher's last append (absent when unknown or possibly stale), and how many
+ * more groups take the locking path before the optimistic one is tried again. Replicas that share a busy tenant
+ * keep moving each other's heads; every failed attempt costs a wasted statement and the group's hashing, so after
+ * each failure in a row the batcher waits twice as many groups (1, 2, 4 … 64) before trying again.
+ */
+interface OptimisticState {
+  head: ChainHead | undefined;
+  skip: number;
+  backoff: number;
+}
+
+const maxOptimisticBackoff = 64;
+
 /** Most events one group transaction takes; the rest wait for the next one. */
 const maxGroupEvents = 5000;
 
@@ -36,16 +50,15 @@ const maxGroupEvents = 5000;
  * and a group whose ids it generated itself is hashed before touching the database and written in one
  * statement that only applies if the head is still the remembered one (appendAtHead). When another writer
  * (a second replica, the admin API) moved the head, nothing is written and the group takes the locking path,
- * which also refreshes the remembered head. Groups holding client-supplied ids always take the locking path,
- * which looks up stored ids for idempotency.
+ * which also refreshes the remembered head (and backs off: see OptimisticState). Groups holding client-supplied
+ * ids always take the locking path, which looks up stored ids for idempotency.
  */
 export class IngestBatcher {
   readonly #pool: Pool;
   readonly #observer: IngestObserver;
   readonly #queues = new Map<string, TenantQueue>();
   readonly #inflight = new Set<Promise<void>>();
-  /** Each tenant's head as left by this batcher's last append; absent when unknown or possibly stale. */
-  readonly #heads = new Map<string, ChainHead>();
+  readonly #appendState = new Map<string, OptimisticState>();
 
   constructor(pool: Pool, observer: IngestObserver = { committed: () => {} }) {
     this.#pool = pool;
@@ -102,19 +115,25 @@ export class IngestBatcher {
   }
 
   async #commit(tenant: string, events: PendingEvent[], newIds: boolean): Promise<{ refs: AppendedRef[]; path: AppendPath }> {
-    const known = this.#heads.get(tenant);
-    this.#heads.delete(tenant);
+    let st = this.#appendState.get(tenant);
+    if (!st) this.#appendState.set(tenant, (st = { head: undefined, skip: 0, backoff: 0 }));
+    const known = st.head;
+    st.head = undefined;
     let path: AppendPath = "locking";
-    if (newIds && known) {
+    if (newIds && known && st.skip === 0) {
       const done = await appendAtHead(this.#pool, tenant, known, events);
       if (done) {
-        this.#heads.set(tenant, done.head);
+        Object.assign(st, { head: done.head, backoff: 0 });
         return { refs: done.refs, path: "optimistic" };
       }
       path = "stale_head";
+      st.backoff = Math.min(Math.max(1, st.backoff * 2), maxOptimisticBackoff);
+      st.skip = st.backoff;
+    } else if (st.skip > 0) {
+      st.skip -= 1;
     }
     const { refs, head } = await inTransaction(this.#pool, (client) => appendToChainWithHead(client, tenant, events, { newIds }));
-    this.#heads.set(tenant, head);
+    st.head = head;
     return { refs, path };
   }
 }

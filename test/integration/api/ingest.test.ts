@@ -51,7 +51,7 @@ describe("POST /v1/events", () => {
     expect(await assertChainValid(db.pool, "concurrent")).toBe(refs.length + 1);
   });
 
-  it("appends optimistically at the head it knows, and falls back to locking when another instance moved it", async () => {
+  it("appends optimistically at the head it knows, falls back to locking when another instance moved it, and backs off", async () => {
     const key = await tenantWithKey(a.url, "paths", ["events:write"]);
     const paths = async (server: RunningApiServer) => {
       const text = (await call(server.url, "GET", "/metrics")).body as string;
@@ -59,18 +59,23 @@ describe("POST /v1/events", () => {
     };
     const [a0, b0] = [await paths(a), await paths(b)];
     const steps: [RunningApiServer, Record<string, unknown>][] = [
-      [a, sampleEvent()], // a has not appended to this tenant yet: locking
-      [a, sampleEvent()], // a knows the head: optimistic
-      [b, sampleEvent()], // b has never appended here: locking
-      [a, sampleEvent()], // a's head is stale (b appended): stale_head, then locking
-      [a, sampleEvent()], // optimistic again
-      [a, sampleEvent({ id: randomUUID() })], // a client-supplied id always takes the locking path
+      [a, sampleEvent()], // 1. a has not appended to this tenant yet: locking
+      [a, sampleEvent()], // 2. a knows the head: optimistic
+      [b, sampleEvent()], // 3. b has never appended here: locking
+      [a, sampleEvent()], // 4. a's head is stale (b appended): stale_head, then locking; a skips 1 attempt
+      [a, sampleEvent()], // 5. skipped: locking
+      [b, sampleEvent()], // 6. b's head is stale: stale_head
+      [a, sampleEvent()], // 7. a tries again, stale again: stale_head; now a skips 2 attempts
+      [a, sampleEvent()], // 8. skipped: locking
+      [a, sampleEvent()], // 9. skipped: locking
+      [a, sampleEvent()], // 10. optimistic again (and the back-off resets)
+      [a, sampleEvent({ id: randomUUID() })], // 11. a client-supplied id always takes the locking path
     ];
     for (const [server, body] of steps) expect((await call(server.url, "POST", "/v1/events", { token: key, body })).status).toBe(201);
     const [a1, b1] = [await paths(a), await paths(b)];
     const delta = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, y[k]! - x[k]!]));
-    expect(delta(a0, a1)).toEqual({ optimistic: 2, stale_head: 1, locking: 2 });
-    expect(delta(b0, b1)).toEqual({ optimistic: 0, stale_head: 0, locking: 1 });
+    expect(delta(a0, a1)).toEqual({ optimistic: 2, stale_head: 2, locking: 5 });
+    expect(delta(b0, b1)).toEqual({ optimistic: 0, stale_head: 1, locking: 1 });
     expect(await assertChainValid(db.pool, "paths")).toBe(1 + steps.length);
   });
 
