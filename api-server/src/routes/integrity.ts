@@ -7,7 +7,7 @@ import { requireScope } from "../auth.ts";
 import { Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
 import { verifyStoredChain } from "../services/verify.ts";
-import { decodeCursor, encodeCursor, pageSchema, parseParams, rejectUnknownParams } from "./query-params.ts";
+import { decodeCursor, encodeCursor, pageSchema, parseQuery } from "./query-params.ts";
 
 const verifyParams = z
   .object({ fromSeq: z.coerce.number().int().min(1).default(1), toSeq: z.coerce.number().int().min(1).optional() })
@@ -20,8 +20,7 @@ export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; si
 
   r.get("/v1/integrity/verify", scope, async (req, res) => {
     const query = req.query as Record<string, unknown>;
-    rejectUnknownParams(query, ["fromSeq", "toSeq"]);
-    const p = parseParams(verifyParams, query);
+    const [p] = parseQuery(query, verifyParams);
     const result = await verifyStoredChain(pool, deps.verifier, req.principal!.tenant, p.fromSeq, p.toSeq);
     const { ok, checked, headSeq, headHash, failure } = result;
     res.json({ ok, checked, headSeq, headHash, ...(failure ? { failure } : {}) });
@@ -29,8 +28,7 @@ export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; si
 
   r.get("/v1/integrity/checkpoints", scope, async (req, res) => {
     const query = req.query as Record<string, unknown>;
-    rejectUnknownParams(query, ["limit", "cursor"]);
-    const page = parseParams(pageSchema, query);
+    const [page] = parseQuery(query, pageSchema);
     const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const rows = await listCheckpoints(pool, req.principal!.tenant, page.limit + 1, before);
     const checkpoints = rows.slice(0, page.limit);

@@ -17,12 +17,22 @@ export function decodeCursor(cursor: string): number {
 
 const filterKeys = Object.keys(eventFilterSchema.shape) as (keyof EventFilter)[];
 
-/** Picks and validates the parameters a schema names; filters are parsed separately by parseFilter. */
-export function parseParams<S extends z.ZodObject>(schema: S, query: Record<string, unknown>): z.output<S> {
-  const picked = Object.fromEntries(Object.keys(schema.shape).filter((k) => k in query).map((k) => [k, query[k]]));
-  const r = schema.safeParse(picked);
-  if (!r.success) throw new Problem(400, "invalid_filter", "invalid query parameters", fieldErrors(r.error));
-  return r.data;
+type Outputs<S extends readonly z.ZodObject[]> = { [K in keyof S]: z.output<S[K]> };
+
+/**
+ * Validates a request's query string against the schemas that name its parameters (e.g. paging and the event
+ * filter). A parameter no schema names is rejected, and every problem is reported in one 400.
+ */
+export function parseQuery<const S extends readonly z.ZodObject[]>(query: Record<string, unknown>, ...schemas: S): Outputs<S> {
+  const known = new Set(schemas.flatMap((s) => Object.keys(s.shape)));
+  const errors = Object.keys(query).filter((k) => !known.has(k)).map((k) => ({ path: k, message: "unknown parameter" }));
+  const outputs = schemas.map((schema) => {
+    const r = schema.safeParse(Object.fromEntries(Object.keys(schema.shape).filter((k) => k in query).map((k) => [k, query[k]])));
+    if (!r.success) errors.push(...fieldErrors(r.error));
+    return r.data;
+  });
+  if (errors.length) throw new Problem(400, "invalid_filter", "invalid query parameters", errors);
+  return outputs as Outputs<S>;
 }
 
 export const pageSchema = z.object({
@@ -30,19 +40,7 @@ export const pageSchema = z.object({
   cursor: z.string().optional(),
 });
 
-export function parseFilter(query: Record<string, unknown>): EventFilter {
-  const only = Object.fromEntries(Object.entries(query).filter(([k]) => (filterKeys as string[]).includes(k)));
-  const r = eventFilterSchema.safeParse(only);
-  if (!r.success) throw new Problem(400, "invalid_filter", "invalid filter", fieldErrors(r.error));
-  return r.data;
-}
-
 /** The filter's raw parameters, as recorded in the chain for exports. */
 export function rawFilter(query: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(query).filter(([k, v]) => (filterKeys as string[]).includes(k) && typeof v === "string")) as Record<string, string>;
-}
-
-export function rejectUnknownParams(query: Record<string, unknown>, allowed: readonly string[]): void {
-  const unknown = Object.keys(query).filter((k) => !allowed.includes(k) && !(filterKeys as string[]).includes(k));
-  if (unknown.length) throw new Problem(400, "invalid_filter", `unknown query parameter ${unknown.join(", ")}`, unknown.map((k) => ({ path: k, message: "unknown parameter" })));
 }

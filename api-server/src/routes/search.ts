@@ -9,12 +9,12 @@ import { canonicalEventJson } from "@trailkeeper/core/events/canonical-event.ts"
 import { csvHeader } from "@trailkeeper/core/export/csv.ts";
 import { crlfRecords } from "@trailkeeper/core/export/csv-copy.ts";
 import { uuidv7 } from "@trailkeeper/core/ids.ts";
-import { isUnfiltered, type EventFilter } from "@trailkeeper/core/search/filters.ts";
+import { eventFilterSchema, isUnfiltered, type EventFilter } from "@trailkeeper/core/search/filters.ts";
 import { exportCsvCopyStatement, exportQuery, searchEvents } from "@trailkeeper/core/search/query.ts";
 import { requireScope } from "../auth.ts";
 import type { ApiKeyPrincipal, ApiKeyResolver } from "../services/api-keys.ts";
 import type { IngestBatcher } from "../services/ingest.ts";
-import { decodeCursor, encodeCursor, pageSchema, parseFilter, parseParams, rawFilter, rejectUnknownParams } from "./query-params.ts";
+import { decodeCursor, encodeCursor, pageSchema, parseQuery, rawFilter } from "./query-params.ts";
 
 const exportParams = z.object({
   format: z.enum(["csv", "jsonl"], { message: "format must be csv or jsonl" }),
@@ -107,9 +107,7 @@ export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batch
 
   r.get("/v1/events", requireScope(deps.resolver, "events:read"), async (req, res) => {
     const query = req.query as Record<string, unknown>;
-    rejectUnknownParams(query, ["limit", "cursor"]);
-    const page = parseParams(pageSchema, query);
-    const filter = parseFilter(query);
+    const [page, filter] = parseQuery(query, pageSchema, eventFilterSchema);
     const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const { events, nextBeforeSeq } = await searchEvents(pool, req.principal!.tenant, filter, page.limit, before);
     res.json({ events, nextCursor: nextBeforeSeq === null ? null : encodeCursor(nextBeforeSeq) });
@@ -117,9 +115,7 @@ export function searchRouter(deps: { pool: Pool; resolver: ApiKeyResolver; batch
 
   r.get("/v1/events/export", requireScope(deps.resolver, "events:export"), async (req, res) => {
     const query = req.query as Record<string, unknown>;
-    rejectUnknownParams(query, ["format", "bom"]);
-    const { format, bom } = parseParams(exportParams, query);
-    const filter = parseFilter(query);
+    const [{ format, bom }, filter] = parseQuery(query, exportParams, eventFilterSchema);
     const tenant = req.principal!.tenant;
     const head = await recordExport(deps.batcher, req.principal!, format, rawFilter(query));
 

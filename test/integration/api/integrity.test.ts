@@ -82,6 +82,14 @@ describe("an untouched chain", () => {
     expect(await verifyEndpoint(t, "?fromSeq=10&toSeq=25")).toMatchObject({ ok: true, checked: 16, headSeq: 25 });
   });
 
+  it("rejects parameters the endpoint does not take (a search filter would be silently ignored)", async () => {
+    for (const [path, bad] of [["/v1/integrity/verify?action=auth.login", "action"], ["/v1/integrity/checkpoints?actor=x", "actor"]] as const) {
+      const res = await call(a.url, "GET", path, { token: t.key });
+      expect(res.status, path).toBe(400);
+      expect(res.body.errors, path).toEqual([{ path: bad, message: "unknown parameter" }]);
+    }
+  });
+
   it("verifies offline from JSONL and from CSV, with the signed checkpoint matched", async () => {
     for (const format of ["jsonl", "csv"]) {
       const r = await offline(t, [], format);

@@ -102,6 +102,12 @@ describe("bad filters get a 400 problem", () => {
     expect(res.body.errors.map((e: { path: string }) => e.path.split(".")[0]!.replace(/\[\d+\]$/, ""))).toContain(path);
   });
 
+  it("reports every problem of a query at once", async () => {
+    const res = await call(api.url, "GET", "/v1/events?limit=0&colour=red&category=coffee", { token: reader });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { path: string }) => e.path.split(".")[0]!.replace(/\[\d+\]$/, "")).sort()).toEqual(["category", "colour", "limit"]);
+  });
+
   it("requires events:read", async () => {
     expect((await call(api.url, "GET", "/v1/events", { token: writer })).status).toBe(403);
   });
