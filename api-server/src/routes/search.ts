@@ -3,7 +3,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import { rowToSerialisableEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
-import { forEachRow, withCopyOut } from "@trailkeeper/core/db/stream.ts";
+import { forEachRow, withConnection, withCopyOut } from "@trailkeeper/core/db/stream.ts";
 import { toPendingEvent, type StoredEvent } from "@trailkeeper/core/events/model.ts";
 import { canonicalEventJson } from "@trailkeeper/core/events/canonical-event.ts";
 import { csvHeader } from "@trailkeeper/core/export/csv.ts";
@@ -43,12 +43,6 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
   return ref!.seq;
 }
 
-/**
- * Rows per cursor batch of a JSONL export. Small batches keep rows in V8's young generation (4 MiB with the
- * chart's heap cap), so almost nothing is promoted and the process stays flat; the next batch is prefetched.
- */
-const exportBatchRows = 100;
-
 /** A JSONL line: the event's canonical form with `hash` appended as the last member. */
 function jsonlLine(e: StoredEvent): string {
   const { hash, ...hashed } = e;
@@ -77,10 +71,12 @@ async function streamJsonl(pool: Pool, tenant: string, filter: EventFilter, head
     pending = "";
     return res.write(out) ? undefined : drained(res);
   };
-  await forEachRow<EventRow>(pool, q.text, q.values, (row) => {
-    pending += jsonlLine(rowToSerialisableEvent(row));
-    return pending.length < 65_536 ? undefined : flush();
-  }, exportBatchRows);
+  await withConnection(pool, (client) =>
+    forEachRow<EventRow>(client, q.text, q.values, (row) => {
+      pending += jsonlLine(rowToSerialisableEvent(row));
+      return pending.length < 65_536 ? undefined : flush();
+    }),
+  );
   if (pending) await flush();
   res.end();
 }

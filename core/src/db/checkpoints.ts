@@ -1,6 +1,7 @@
 import { signCheckpoint, type Checkpoint } from "../integrity/checkpoint-note.ts";
 import type { NoteSigner } from "../integrity/signing-key.ts";
-import type { Pool } from "./pool.ts";
+import { readChainHead } from "./event-store.ts";
+import { inTransaction, type Pool, type Queryable } from "./pool.ts";
 
 export interface StoredCheckpoint extends Checkpoint {
   keyId: string;
@@ -49,29 +50,22 @@ export async function signDueCheckpoints(pool: Pool, signer: NoteSigner, logName
   return signed;
 }
 
-async function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenant: string): Promise<StoredCheckpoint | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+/** Signs the tenant's head unless another replica holds the tenant's checkpoint lock or it is already signed. */
+function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenant: string): Promise<StoredCheckpoint | undefined> {
+  return inTransaction(pool, async (client) => {
     const lock = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok", [checkpointLockSpace, tenant]);
-    if (!lock.rows[0]?.ok) return void (await client.query("ROLLBACK"));
-    const head = (await client.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0];
+    if (!lock.rows[0]?.ok) return undefined;
+    const head = await readChainHead(client, tenant);
     const last = (await client.query<{ seq: number }>("SELECT max(seq) AS seq FROM checkpoints WHERE tenant = $1", [tenant])).rows[0];
-    if (!head || head.seq <= (last?.seq ?? 0)) return void (await client.query("ROLLBACK"));
-    const cp: Checkpoint = { tenant, seq: Number(head.seq), hash: head.hash, time: new Date().toISOString() };
+    if (!head || head.seq <= (last?.seq ?? 0)) return undefined;
+    const cp: Checkpoint = { tenant, seq: head.seq, hash: head.hash, time: new Date().toISOString() };
     const { note, signature } = signCheckpoint(logName, cp, signer);
     await client.query(
       "INSERT INTO checkpoints (tenant, seq, hash, time, key_id, signature, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
       [tenant, cp.seq, cp.hash, cp.time, signer.keyId, signature, note],
     );
-    await client.query("COMMIT");
     return { ...cp, keyId: signer.keyId, note };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function listCheckpoints(pool: Pool, tenant: string, limit: number, beforeSeq?: number): Promise<StoredCheckpoint[]> {
@@ -82,7 +76,8 @@ export async function listCheckpoints(pool: Pool, tenant: string, limit: number,
   return res.rows.map(toCheckpoint);
 }
 
-export async function checkpointsFrom(pool: Pool, tenant: string, fromSeq: number): Promise<StoredCheckpoint[]> {
-  const res = await pool.query<CheckpointRow>("SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND seq >= $2 ORDER BY seq", [tenant, fromSeq]);
+/** A tenant's checkpoints with fromSeq <= seq <= toSeq, oldest first. */
+export async function checkpointsBetween(db: Queryable, tenant: string, fromSeq: number, toSeq: number): Promise<StoredCheckpoint[]> {
+  const res = await db.query<CheckpointRow>("SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq", [tenant, fromSeq, toSeq]);
   return res.rows.map(toCheckpoint);
 }

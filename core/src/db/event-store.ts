@@ -1,7 +1,7 @@
 import { extendChain, genesisHash, type ChainHead } from "../events/chain.ts";
 import type { PendingEvent, StoredEvent } from "../events/model.ts";
 import { eventColumnArrayTypes, eventColumns, eventToRow } from "./event-rows.ts";
-import type { Pool, PoolClient } from "./pool.ts";
+import type { Pool, PoolClient, Queryable } from "./pool.ts";
 
 /** Channel on which every append is announced (payload: `<tenant>:<head seq>`), for real-time forwarding. */
 export const appendChannel = "trailkeeper_events";
@@ -18,6 +18,12 @@ export class UnknownTenantError extends Error {
   constructor(tenant: string) {
     super(`tenant ${tenant} does not exist`);
   }
+}
+
+/** The tenant's chain head, without locking it; undefined for an unknown tenant. */
+export async function readChainHead(db: Queryable, tenant: string): Promise<ChainHead | undefined> {
+  const row = (await db.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0];
+  return row && { seq: Number(row.seq), hash: row.hash };
 }
 
 export async function lockChainHead(client: PoolClient, tenant: string): Promise<ChainHead> {

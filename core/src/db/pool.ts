@@ -10,6 +10,8 @@ const types = {
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
+/** Either: for reads that may run on the pool or inside a caller's transaction or snapshot. */
+export type Queryable = pg.Pool | pg.PoolClient;
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig, application_name: "trailkeeper" });

@@ -1,4 +1,5 @@
 import { eventSelectList, rowToEvent, type EventRow } from "../db/event-rows.ts";
+import { readChainHead } from "../db/event-store.ts";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import type { CategoryId } from "../events/categories.ts";
 import type { StoredEvent } from "../events/model.ts";
@@ -24,8 +25,7 @@ export class CursorMovedError extends Error {
   }
 }
 
-const headSeq = async (pool: Pool, tenant: string) =>
-  Number((await pool.query<{ seq: number }>("SELECT seq FROM chain_heads WHERE tenant = $1", [tenant])).rows[0]?.seq ?? 0);
+const headSeq = async (pool: Pool, tenant: string) => (await readChainHead(pool, tenant))?.seq ?? 0;
 
 /**
  * Creates the cursor of a new destination at the tenant's current head (forwarding is real-time; history is

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { inlineParams, sqlLiteral } from "../../../core/src/db/sql-literal.ts";
-import { forEachRow, withCopyOut } from "../../../core/src/db/stream.ts";
+import { forEachRow, withConnection, withCopyOut } from "../../../core/src/db/stream.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
 
 let db: TestDatabase;
@@ -13,13 +13,17 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** forEachRow on a connection of its own, as the product runs it. */
+const each = <R extends object>(text: string, values: unknown[], onRow: (row: R) => void | Promise<void>, batchSize?: number) =>
+  withConnection(db.pool, (client) => forEachRow<R>(client, text, values, onRow, batchSize));
+
 const busyConnections = async () =>
   Number((await db.pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()")).rows[0].n);
 
 describe("forEachRow", () => {
   it("hands over every row once, in order, across many prefetched batches", async () => {
     const seen: number[] = [];
-    await forEachRow<{ n: number }>(db.pool, "SELECT n FROM generate_series(1, $1::int) n ORDER BY n", [1234], (r) => {
+    await each<{ n: number }>("SELECT n FROM generate_series(1, $1::int) n ORDER BY n", [1234], (r) => {
       seen.push(r.n);
     }, 100);
     expect(seen).toEqual(Array.from({ length: 1234 }, (_, i) => i + 1));
@@ -27,10 +31,10 @@ describe("forEachRow", () => {
 
   it("handles an empty result and a batch that ends exactly on the last row", async () => {
     let count = 0;
-    await forEachRow(db.pool, "SELECT 1 WHERE false", [], () => {
+    await each("SELECT 1 WHERE false", [], () => {
       count += 1;
     }, 100);
-    await forEachRow(db.pool, "SELECT n FROM generate_series(1, 200) n", [], () => {
+    await each("SELECT n FROM generate_series(1, 200) n", [], () => {
       count += 1;
     }, 100);
     expect(count).toBe(200);
@@ -38,7 +42,7 @@ describe("forEachRow", () => {
 
   it("stops the query and keeps the pool usable when the consumer throws", async () => {
     let calls = 0;
-    const failing = forEachRow(db.pool, "SELECT generate_series(1, 100000000) AS n", [], () => {
+    const failing = each("SELECT generate_series(1, 100000000) AS n", [], () => {
       calls += 1;
       if (calls === 150) throw new Error("consumer failed");
     }, 100);
@@ -54,7 +58,7 @@ describe("forEachRow", () => {
   });
 
   it("reports a query error", async () => {
-    await expect(forEachRow(db.pool, "SELECT 1/0", [], () => {})).rejects.toThrow(/division by zero/);
+    await expect(each("SELECT 1/0", [], () => {})).rejects.toThrow(/division by zero/);
   });
 });
 
