@@ -86,7 +86,11 @@ function verify(args: string[]): void {
     let verifier;
     if (values["public-key"]) {
       const text = readText(values["public-key"]).trim();
-      verifier = parseVerifierKey(text.startsWith("{") ? (JSON.parse(text) as { vkey: string }).vkey : text, values["key-name"]);
+      try {
+        verifier = parseVerifierKey(text.startsWith("{") ? (JSON.parse(text) as { vkey: string }).vkey : text, values["key-name"]);
+      } catch (err) {
+        throw new UnusableInputError(`public key: ${(err as Error).message}`);
+      }
     }
     const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)));
     const report = verifyExport(readText(file), { notes, verifier, filtered: values.filtered === true });
@@ -94,7 +98,8 @@ function verify(args: string[]): void {
     else printReport(report);
     process.exit(report.exitCode);
   } catch (err) {
-    if (err instanceof UnusableInputError || err instanceof SyntaxError || err instanceof Error) fail(`unusable input: ${err.message}`, exitCodes.unusable);
+    // Bad files are exit 2; anything else is a bug and keeps its stack trace.
+    if (err instanceof UnusableInputError || err instanceof SyntaxError) fail(`unusable input: ${err.message}`, exitCodes.unusable);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { allowedActionPrefixes, categoryOfAction, type CategoryId } from "./categories.ts";
+import { canonicalJson, withStoredText } from "./canonical.ts";
 
 export const actorTypes = ["user", "service", "system"] as const;
 export const outcomes = ["success", "failure", "unknown"] as const;
@@ -131,7 +132,8 @@ export function toPendingEvent(input: ParsedEventInput, tenant: string, id: stri
     outcome: input.outcome,
     clientIp: input.clientIp,
     userAgent: input.userAgent,
-    details: input.details,
+    // Canonicalised once here: hashing and the stored row both reuse the text.
+    details: input.details && withStoredText(input.details, canonicalJson(input.details)),
     sessionId: input.sessionId,
     requestId: input.requestId,
   });
