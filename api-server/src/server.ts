@@ -58,7 +58,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
 
   const metrics = createMetrics(pool);
   const batcher = new IngestBatcher(pool, {
-    committed(events, _requests, path) {
+    committed(events, path) {
       metrics.eventsAppended.inc(events);
       metrics.batchSize.observe(events);
       metrics.appendPaths.inc({ path });

@@ -5,12 +5,13 @@ import { randomFillSync } from "node:crypto";
  * does internally): one `randomBytes(16)` call per id was 10 % of the ingest path's main thread.
  */
 const poolBytes = 4096;
-let pool = Buffer.alloc(poolBytes);
+const pool = Buffer.allocUnsafe(poolBytes);
 let offset = poolBytes;
 
+/** 16 fresh random bytes; valid until the next call (uuidv7 turns them into hex at once). */
 function random16(): Buffer {
   if (offset + 16 > poolBytes) {
-    pool = randomFillSync(Buffer.allocUnsafe(poolBytes));
+    randomFillSync(pool);
     offset = 0;
   }
   offset += 16;

@@ -20,7 +20,7 @@ interface TenantQueue {
 export type AppendPath = "optimistic" | "stale_head" | "locking";
 
 export interface IngestObserver {
-  committed(events: number, requests: number, path: AppendPath): void;
+  committed(events: number, path: AppendPath): void;
 }
 
 /**
@@ -105,7 +105,7 @@ export class IngestBatcher {
         w.resolve(refs.slice(offset, offset + w.events.length));
         offset += w.events.length;
       }
-      this.#observer.committed(refs.length, group.length, path);
+      this.#observer.committed(refs.length, path);
     } catch (err) {
       if (group.length === 1) return group[0]!.reject(err);
       // A failure can come after the commit (a lost connection): the retries look up stored ids, so whatever

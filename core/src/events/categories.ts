@@ -33,8 +33,3 @@ export function categoryOfAction(action: string): CategoryId | undefined {
   const dot = action.indexOf(".");
   return dot > 0 ? byPrefix.get(action.slice(0, dot)) : undefined;
 }
-
-/** Prefixes (without the dot) belonging to the given categories, e.g. for SQL filters. */
-export function prefixesOfCategories(ids: readonly CategoryId[]): string[] {
-  return categoryTable.filter((c) => ids.includes(c.id)).flatMap((c) => [...c.prefixes]);
-}

@@ -1,21 +1,22 @@
 import { Transform } from "node:stream";
 import { isoUtcSql } from "../db/event-rows.ts";
-import { csvColumns } from "./csv.ts";
+import { csvColumns, formulaLeadChars } from "./csv.ts";
 
 /**
  * CSV export produced by PostgreSQL itself: `COPY (SELECT <csvCopySelectList> …) TO STDOUT WITH (FORMAT csv)`
- * piped through `crlfRecords()` gives, byte for byte, what `csvRecord(csvValues(event))` gives for every event
- * (tested against it), at close to the speed of a bare COPY, because no row is ever turned into a JS object.
+ * piped through `crlfRecords()` gives, byte for byte, what the documented rules give for every event (tested
+ * against the plain JS rendering in test/support/csv-reference.ts), at close to the speed of a bare COPY,
+ * because no row is ever turned into a JS object.
  *
  * How the two agree:
  * - Quoting: COPY quotes a value that holds the delimiter, a quote, CR or LF and doubles its quotes, which is
- *   csv.ts's rule. COPY also quotes a non-NULL empty string (to tell it from NULL); csv.ts writes an absent or
- *   empty cell bare, so empty strings become NULL here.
- * - Formula neutralisation: a text cell beginning with = + - @ TAB CR LF or ' gets a leading apostrophe, as
- *   `neutralise` does. `ascii()` reads only the first character, so the check costs almost nothing per cell.
+ *   the documented rule. COPY also quotes a non-NULL empty string (to tell it from NULL); the rule writes an
+ *   absent or empty cell bare, so empty strings become NULL here.
+ * - Formula neutralisation: a text cell beginning with one of `formulaLeadChars` (= + - @ TAB CR LF ') gets a
+ *   leading apostrophe. `ascii()` reads only the first character, so the check costs almost nothing per cell.
  * - Record ends: COPY ends rows with LF; `crlfRecords()` turns each row-ending LF (one outside quotes) into CRLF.
  */
-const risky = [61, 43, 45, 64, 9, 13, 10, 39].join(", "); // = + - @ TAB CR LF '
+const risky = [...formulaLeadChars].map((c) => c.charCodeAt(0)).join(", ");
 const cell = (col: string) => `CASE WHEN ascii(${col}) IN (${risky}) THEN '''' || ${col} ELSE NULLIF(${col}, '') END`;
 
 const columnSql: Record<(typeof csvColumns)[number], string> = {

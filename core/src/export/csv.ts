@@ -1,4 +1,3 @@
-import { canonicalJson } from "../events/canonical.ts";
 import type { StoredEvent } from "../events/model.ts";
 
 /** The fixed CSV column order (documented in docs/api.md). */
@@ -9,26 +8,13 @@ export const csvColumns = [
 ] as const;
 
 /**
- * Cells a spreadsheet would read as a formula get a leading apostrophe (OWASP CSV injection guidance). A cell
- * that already begins with an apostrophe gets one too, so the transformation is reversible: strip exactly one
- * leading apostrophe to recover the stored value.
+ * Cells a spreadsheet would read as a formula get a leading apostrophe (OWASP CSV injection guidance): those that
+ * begin with one of these characters. A cell that already begins with an apostrophe gets one too, so the
+ * transformation is reversible: strip exactly one leading apostrophe to recover the stored value. The export
+ * applies the rule in SQL (csv-copy.ts); test/support/csv-reference.ts writes the same rules in JS as the oracle.
  */
-const risky = /^[=+\-@\t\r\n']/;
-export const neutralise = (cell: string) => (risky.test(cell) ? `'${cell}` : cell);
+export const formulaLeadChars = "=+-@\t\r\n'";
 export const restore = (cell: string) => (cell.startsWith("'") ? cell.slice(1) : cell);
-
-const quote = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
-
-export function csvValues(e: StoredEvent): string[] {
-  return [
-    e.id, String(e.seq), e.occurredAt, e.receivedAt, e.tenant, e.actor.id, e.actor.name ?? "", e.actor.type, e.action,
-    e.category, e.resource.type, e.resource.id, e.resource.name ?? "", e.outcome, e.clientIp ?? "", e.userAgent ?? "",
-    e.sessionId ?? "", e.requestId ?? "", e.details === undefined ? "" : canonicalJson(e.details), e.prevHash, e.hash,
-  ];
-}
-
-/** One RFC 4180 record, CRLF-terminated. */
-export const csvRecord = (cells: readonly string[]) => `${cells.map((c) => quote(neutralise(c))).join(",")}\r\n`;
 export const csvHeader = () => `${csvColumns.join(",")}\r\n`;
 
 /** Rebuilds the stored event from a CSV record's cells (after `restore`); empty cells are absent fields. */

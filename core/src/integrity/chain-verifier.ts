@@ -12,7 +12,6 @@ export interface VerifyFailure {
 export interface VerifyResult {
   ok: boolean;
   checked: number;
-  firstSeq: number | null;
   headSeq: number;
   headHash: string;
   /** Missing seq ranges, inclusive, in order. */
@@ -29,7 +28,6 @@ export interface VerifyResult {
 export class ChainVerifier {
   #head: ChainHead;
   #checked = 0;
-  #firstSeq: number | null = null;
   #failure: VerifyFailure | undefined;
   readonly #missing: { from: number; to: number }[] = [];
   readonly #checkpoints: ReadonlyMap<number, string>;
@@ -48,7 +46,6 @@ export class ChainVerifier {
 
   push(e: StoredEvent): void {
     this.#checked += 1;
-    this.#firstSeq ??= e.seq;
     let fault = checkLink(this.#head, e);
     if (fault?.kind === "gap" && e.seq > this.#head.seq + 1) {
       this.#missing.push({ from: this.#head.seq + 1, to: e.seq - 1 });
@@ -91,7 +88,6 @@ export class ChainVerifier {
     return {
       ok: this.#failure === undefined,
       checked: this.#checked,
-      firstSeq: this.#firstSeq,
       headSeq: this.#head.seq,
       headHash: this.#head.hash,
       missing: this.#missing,

@@ -102,11 +102,6 @@ export function actionCondition(patterns: readonly string[], add: (v: unknown) =
   return `(${parts.join(" OR ")})`;
 }
 
-/** True when an action matches a list of exact actions and `prefix.*` patterns (for in-process filtering). */
-export function actionMatches(action: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => (p.endsWith(".*") ? action.startsWith(p.slice(0, -1)) : action === p));
-}
-
 /** Whether a filter is empty, i.e. an export of it is the whole chain. */
 export const isUnfiltered = (f: EventFilter) => Object.values(f).every((v) => v === undefined);
 

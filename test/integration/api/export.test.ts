@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { eventSelectList, rowToEvent } from "../../../core/src/db/event-rows.ts";
-import { csvColumns, csvHeader, csvRecord, csvValues, eventFromCsv, parseCsv } from "../../../core/src/export/csv.ts";
+import { csvColumns, csvHeader, eventFromCsv, parseCsv } from "../../../core/src/export/csv.ts";
+import { csvRecord, csvValues } from "../../support/csv-reference.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
 import { call, startTestApi, tenantWithKey } from "../../support/api.ts";
 
@@ -75,7 +76,7 @@ describe("GET /v1/events/export", () => {
     expect(b).toMatchObject({ actorId: "'\tTabbed", resourceId: "''quoted", resourceName: "'\rcr", actorName: "", clientIp: "" });
   });
 
-  it("writes CSV (made by PostgreSQL's COPY) byte for byte as csv.ts renders the stored events", async () => {
+  it("writes CSV (made by PostgreSQL's COPY) byte for byte as the documented rules render the stored events", async () => {
     const res = await download("format=csv");
     const through = Number(res.headers.get("trailkeeper-export-through-seq"));
     const stored = (await storedEvents()).filter((e) => e.seq <= through);
