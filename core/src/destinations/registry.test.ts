@@ -7,15 +7,17 @@ import { createDestination, createSender, destinationRegistry, senderRegistry } 
 import { webhookSender } from "./webhook/sender.ts";
 import { webhookDestination } from "./webhook/webhook.ts";
 
+// Compile-time checks (tsc runs in `npm test`): a registry missing a kind does not type-check.
+// @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
+const incompleteDestinations: typeof destinationRegistry = { webhook: webhookDestination };
+// @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
+const incompleteSenders: typeof senderRegistry = { webhook: webhookSender };
+void incompleteDestinations;
+void incompleteSenders;
+
 describe("destination registry", () => {
   it("has a factory for every destination block in the CRD", () => {
     expect(Object.keys(destinationRegistry).sort()).toEqual([...destinationKinds].sort());
-  });
-
-  it("does not compile without a factory for every kind (checked by tsc)", () => {
-    // @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
-    const incomplete: typeof destinationRegistry = { webhook: webhookDestination };
-    expect(Object.keys(incomplete)).toEqual(["webhook"]);
   });
 
   it("reports a missing Secret without building the driver", async () => {
@@ -37,11 +39,8 @@ describe("destination registry", () => {
     await destination.close();
   });
 
-  it("has a sender for every destination block in the CRD, checked by tsc too", () => {
+  it("has a sender for every destination block in the CRD", () => {
     expect(Object.keys(senderRegistry).sort()).toEqual([...destinationKinds].sort());
-    // @ts-expect-error splunkHec, datadog, elasticsearch and syslog are missing
-    const incomplete: typeof senderRegistry = { webhook: webhookSender };
-    expect(Object.keys(incomplete)).toEqual(["webhook"]);
   });
 
   it("builds a sender that holds the cursor and says why when a Secret is missing or unusable", async () => {

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultEgressPolicy } from "../../../core/src/net/egress.ts";
 import { testPki } from "../../protocol-servers/pki.ts";
@@ -30,7 +31,15 @@ describe("syslog tester against rsyslog", () => {
     expect(result).toMatchObject({ success: true, reason: "Succeeded" });
     expect(result.message).toContain(`TCP connection to 127.0.0.1:${rsyslog.tcpPort} succeeded`);
     expect(result.message).toContain("not proven");
-    expect(rsyslog.messages()).toEqual([]);
+    // rsyslog writes asynchronously: send a sentinel after the check and wait for it, then nothing else may be there.
+    const frame = "<14>1 2026-01-01T00:00:00Z test sentinel - - - after the check";
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(rsyslog.tcpPort, "127.0.0.1", () => socket.end(`${Buffer.byteLength(frame)} ${frame}`));
+      socket.on("close", () => resolve()).on("error", reject);
+    });
+    await rsyslog.waitForMessages(1);
+    expect(rsyslog.messages()).toHaveLength(1);
+    expect(rsyslog.messages()[0]).toContain("after the check");
   });
 
   it("completes a verified TLS handshake with the CA from the Secret", async () => {

@@ -29,7 +29,6 @@ describe("webhook tester over http", () => {
     const delivery = receiver.received[before]!;
     expect(delivery).toMatchObject({ path: "/hooks/trailkeeper", duplicate: false, payload: { type: "trailkeeper.test" } });
     expect(delivery.id).toMatch(/^msg_/);
-    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it("reports a wrong signing secret as InvalidCredentials", async () => {
