@@ -2,7 +2,6 @@ import { z } from "zod";
 import {
   checkIntervalField,
   conditionsSchema,
-  type crdApiVersion,
   filterSchema,
   lastCheckSchema,
   observedGenerationField,
@@ -84,9 +83,7 @@ export const logForwardingDestinationStatusSchema = z.object({
 export type LogForwardingDestinationSpec = z.output<typeof logForwardingDestinationSpecSchema>;
 /** What a user writes: defaulted fields may be left out. */
 export type LogForwardingDestinationSpecInput = z.input<typeof logForwardingDestinationSpecSchema>;
-export type LogForwardingDestinationStatus = z.output<typeof logForwardingDestinationStatusSchema>;
 export type DeliveryStatus = z.output<typeof deliveryStatusSchema>;
-export type DeliverySpec = z.output<typeof deliverySpecSchema>;
 
 export const logForwardingDestinationNames = {
   kind: "LogForwardingDestination",
@@ -95,14 +92,6 @@ export const logForwardingDestinationNames = {
   singular: "logforwardingdestination",
   shortNames: ["lfd"],
 } as const;
-
-export interface LogForwardingDestination {
-  apiVersion: typeof crdApiVersion;
-  kind: typeof logForwardingDestinationNames.kind;
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string> };
-  spec: LogForwardingDestinationSpec;
-  status?: LogForwardingDestinationStatus;
-}
 
 /** The one destination block a valid spec carries (status.type, registry lookup). */
 export function destinationKindOf(spec: Partial<Record<DestinationKind, unknown>>): DestinationKind | undefined {

@@ -3,7 +3,6 @@ import {
   allowInsecureHttpField,
   checkIntervalField,
   conditionsSchema,
-  type crdApiVersion,
   httpsUnlessAllowed,
   httpUrlSchema,
   lastCheckSchema,
@@ -78,7 +77,6 @@ export const recordingStorageStatusSchema = z.object({
 
 export type RecordingStorageSpec = z.output<typeof recordingStorageSpecSchema>;
 export type RecordingStorageSpecInput = z.input<typeof recordingStorageSpecSchema>;
-export type RecordingStorageStatus = z.output<typeof recordingStorageStatusSchema>;
 
 export const recordingStorageNames = {
   kind: "RecordingStorage",
@@ -87,11 +85,3 @@ export const recordingStorageNames = {
   singular: "recordingstorage",
   shortNames: ["recstore"],
 } as const;
-
-export interface RecordingStorage {
-  apiVersion: typeof crdApiVersion;
-  kind: typeof recordingStorageNames.kind;
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string; labels?: Record<string, string> };
-  spec: RecordingStorageSpec;
-  status?: RecordingStorageStatus;
-}

@@ -1,9 +1,8 @@
-import { failed, type CheckOutcome } from "../checks/check-result.ts";
+import type { CheckOutcome } from "../checks/check-result.ts";
 import { outcomeOfError, runCheck } from "../checks/run-check.ts";
 import { parseDuration } from "../crd/duration.ts";
 import type { LogForwardingDestinationSpec } from "../crd/log-forwarding-destination.ts";
 import { destinationKindOf } from "../crd/log-forwarding-destination.ts";
-import { secretRefsIn } from "../crd/secret-refs.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import type { SecretSource } from "../secrets.ts";
 import { hostname as osHostname } from "node:os";
@@ -61,16 +60,14 @@ function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConf
 
 /**
  * Builds the destination a spec describes; the spec must already have passed logForwardingDestinationSpecSchema.
- * A driver that cannot be built — a missing Secret, an unreadable key — yields a destination whose check reports
- * why, so the caller has one path for every failure.
+ * A driver that cannot be built — a missing Secret (MissingSecretError, reported as SecretNotFound), an unreadable
+ * key — yields a destination whose check reports why, so the caller has one path for every failure.
  */
 export function createDestination(spec: LogForwardingDestinationSpec, deps: DestinationDeps): Destination {
   const kind = destinationKindOf(spec);
   if (kind === undefined) throw new Error("createDestination needs a validated spec with exactly one destination block");
   const timeoutMs = parseDuration(spec.timeout);
   const config = spec[kind] as DestinationConfig<typeof kind>;
-  const missing = secretRefsIn(config).find((ref) => deps.secrets.get(ref) === undefined);
-  if (missing !== undefined) return brokenDestination(kind, failed("SecretNotFound", `key "${missing.key}" of Secret "${missing.name}" not found`));
   let driver: DestinationDriver;
   try {
     driver = buildDriver(kind, config, deps, timeoutMs);
@@ -92,12 +89,6 @@ function brokenDestination(kind: DestinationKind, outcome: CheckOutcome): Destin
   };
 }
 
-/** The first Secret reference the block names that the source cannot resolve, as a message. */
-function missingSecret(config: object, secrets: SecretSource): string | undefined {
-  const missing = secretRefsIn(config).find((ref) => secrets.get(ref) === undefined);
-  return missing === undefined ? undefined : `key "${missing.key}" of Secret "${missing.name}" not found`;
-}
-
 function buildSender<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: SenderDeps, timeoutMs: number): EventSender {
   const factory: SenderFactory<K> = senderRegistry[kind];
   return factory({ kind, config, secrets: deps.secrets, egress: deps.egress, timeoutMs, destinationUid: deps.destinationUid, hostname: deps.hostname ?? osHostname() });
@@ -112,8 +103,6 @@ export function createSender(spec: LogForwardingDestinationSpec, deps: SenderDep
   const kind = destinationKindOf(spec);
   if (kind === undefined) throw new Error("createSender needs a validated spec with exactly one destination block");
   const config = spec[kind] as DestinationConfig<typeof kind>;
-  const missing = missingSecret(config, deps.secrets);
-  if (missing !== undefined) return unavailableSender(missing);
   try {
     return buildSender(kind, config, deps, parseDuration(spec.timeout));
   } catch (err) {

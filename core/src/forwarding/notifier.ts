@@ -1,6 +1,7 @@
 import pg from "pg";
 import { appendChannel } from "../db/event-store.ts";
 import type { Logger } from "../log.ts";
+import { backoffMs } from "./classify.ts";
 
 /**
  * One LISTEN connection per process, fanned out to the forwarders of each tenant. When the connection drops it
@@ -47,7 +48,7 @@ export class AppendNotifier {
   #reconnect(): void {
     this.#client = undefined;
     if (this.#stopped) return;
-    const delay = Math.min(30_000, 250 * 2 ** this.#attempt++);
+    const delay = backoffMs(this.#attempt++, 30_000);
     setTimeout(() => void this.start(), delay).unref();
   }
 

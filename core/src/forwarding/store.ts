@@ -89,12 +89,12 @@ export async function commitProgress(pool: Pool, uid: string, tenant: string, p:
       [uid, p.fromSeq, p.toSeq, p.delivered, p.deadLetters.length],
     );
     if (res.rowCount !== 1) throw new CursorMovedError(uid);
-    for (const d of p.deadLetters) {
-      await c.query(
-        "INSERT INTO dead_letters (destination_uid, tenant, seq, event_id, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        [uid, tenant, d.seq, d.eventId, d.reason.slice(0, 2000)],
-      );
-    }
+    if (p.deadLetters.length === 0) return;
+    await c.query(
+      `INSERT INTO dead_letters (destination_uid, tenant, seq, event_id, reason)
+       SELECT $1, $2, * FROM unnest($3::bigint[], $4::uuid[], $5::text[]) ON CONFLICT DO NOTHING`,
+      [uid, tenant, p.deadLetters.map((d) => d.seq), p.deadLetters.map((d) => d.eventId), p.deadLetters.map((d) => d.reason.slice(0, 2000))],
+    );
   });
 }
 

@@ -1,5 +1,6 @@
 import type { CheckResult } from "@trailkeeper/core/checks/check-result.ts";
 import type { SecretKeyRef } from "@trailkeeper/core/crd/common.ts";
+import { secretNames } from "@trailkeeper/core/crd/secret-refs.ts";
 import { secretSourceFrom, type SecretSource } from "@trailkeeper/core/secrets.ts";
 import { tenantForNamespace } from "@trailkeeper/core/tenancy.ts";
 import type { NamespaceObject, SecretObject } from "../kube/types.ts";
@@ -18,7 +19,7 @@ export type ResolvedSecrets = Resolution<{
  * Secrets are read when needed rather than cached, so the operator holds no Secret values between checks.
  */
 export async function resolveSecrets(read: (name: string) => Promise<SecretObject | undefined>, refs: readonly SecretKeyRef[]): Promise<ResolvedSecrets> {
-  const names = [...new Set(refs.map((r) => r.name))].sort();
+  const names = secretNames(refs);
   const secrets = new Map<string, SecretObject>();
   for (const name of names) {
     const secret = await read(name);

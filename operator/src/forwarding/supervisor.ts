@@ -1,5 +1,5 @@
 import { parseDuration } from "@trailkeeper/core/crd/duration.ts";
-import type { DeliveryStatus } from "@trailkeeper/core/crd/log-forwarding-destination.ts";
+import { logForwardingDestinationNames, type DeliveryStatus } from "@trailkeeper/core/crd/log-forwarding-destination.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import type { EventSender } from "@trailkeeper/core/forwarding/types.ts";
 import { Forwarder, type ForwarderStats } from "@trailkeeper/core/forwarding/forwarder.ts";
@@ -36,8 +36,6 @@ interface Running {
   lastStatusAt: number;
   reported: { delivered: number; failed: number; deadLettered: number };
 }
-
-const lfdPlural = "logforwardingdestinations";
 
 /**
  * Runs one forwarder per enabled LogForwardingDestination while this replica leads: starts, restarts on a new
@@ -95,7 +93,7 @@ export class ForwardingSupervisor {
       uid: d.uid,
       tenant: d.tenant,
       resource: key,
-      filter: { categories: d.spec.filter?.categories, actions: d.spec.filter?.actions },
+      filter: d.spec.filter ?? {},
       sender: this.#d.makeSender(d),
       tuning: { batchSize: delivery.batchSize, batchBytes: delivery.batchBytes, maxBackoffMs: parseDuration(delivery.maxBackoff), onPermanentError: delivery.onPermanentError },
       log: this.#d.logger.child({ destination: key }),
@@ -139,7 +137,7 @@ export class ForwardingSupervisor {
         await this.#stop(key);
         await this.#start(key, r.destination);
       } else {
-        await this.#writeStatus(key, r, false);
+        await this.#writeStatus(key, r);
       }
     }
   }
@@ -158,13 +156,13 @@ export class ForwardingSupervisor {
     r.reported = { delivered: stats.delivered, failed: stats.failed, deadLettered: stats.deadLettered };
     m.lagEvents.set(labels, stats.lagEvents);
     m.lagSeconds.set(labels, stats.lagSeconds);
-    void this.#enqueue(() => this.#writeStatus(key, r, false));
   }
 
-  async #writeStatus(key: string, r: Running, force: boolean): Promise<void> {
+  /** Writes status.delivery at most every statusIntervalMs (called from housekeeping), and only when it changed. */
+  async #writeStatus(key: string, r: Running): Promise<void> {
     if (this.#running.get(key) !== r) return;
     const now = Date.now();
-    if (!force && now - r.lastStatusAt < (this.#d.statusIntervalMs ?? 30_000)) return;
+    if (now - r.lastStatusAt < (this.#d.statusIntervalMs ?? 30_000)) return;
     const s = r.forwarder.stats;
     const delivery: DeliveryStatus = {
       delivered: s.delivered, failed: s.failed, deadLettered: s.deadLettered, lagEvents: s.lagEvents, cursorSeq: s.cursorSeq,
@@ -175,7 +173,7 @@ export class ForwardingSupervisor {
     r.lastStatusAt = now;
     if (text === r.lastStatus) return;
     try {
-      await this.#d.gateway.patchStatus(lfdPlural, r.destination.namespace, r.destination.name, { delivery });
+      await this.#d.gateway.patchStatus(logForwardingDestinationNames.plural, r.destination.namespace, r.destination.name, { delivery });
       r.lastStatus = text;
     } catch (err) {
       this.#d.logger.warn("writing status.delivery failed", { destination: key, err });

@@ -1,5 +1,5 @@
 import type { Logger } from "@trailkeeper/core/log.ts";
-import { KubeApiError } from "../kube/errors.ts";
+import { isConflict, KubeApiError } from "../kube/errors.ts";
 import type { OperatorMetrics } from "../metrics.ts";
 import { WorkQueue } from "./work-queue.ts";
 
@@ -90,7 +90,7 @@ export class Controller {
       if (signal.aborted) {
         result = "cancelled";
       } else {
-        const conflict = err instanceof KubeApiError && err.status === 409;
+        const conflict = isConflict(err);
         result = conflict ? "conflict" : "error";
         const delayMs = queue.addRateLimited(key);
         // A conflict only means the cache was behind our own write or the forwarder's; the retry sees the news.

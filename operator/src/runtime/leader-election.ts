@@ -50,15 +50,6 @@ export class LeaderElector {
     return this.#term !== undefined;
   }
 
-  get identity(): string {
-    return this.#o.identity;
-  }
-
-  /** The holder this replica last saw in the Lease (itself when leading). */
-  get observedHolder(): string | undefined {
-    return this.#observed?.holderIdentity || undefined;
-  }
-
   onStartedLeading(callback: StartedLeading): () => void {
     this.#started.add(callback);
     if (this.#term !== undefined) callback(this.#term.signal);

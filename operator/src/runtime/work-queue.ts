@@ -123,10 +123,6 @@ export class WorkQueue {
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
   }
 
-  get shuttingDown(): boolean {
-    return this.#shuttingDown;
-  }
-
   #cancelDelayed(key: string): void {
     const d = this.#delayed.get(key);
     if (d === undefined) return;

@@ -1,5 +1,4 @@
-import { DeliveryError } from "../../forwarding/classify.ts";
-import { classifyNetworkError } from "../../net/net-errors.ts";
+import { classifyError, DeliveryError } from "../../forwarding/classify.ts";
 
 /**
  * How syslog messages leave: a persistent TCP/TLS stream or UDP datagrams. Syslog has no application-level
@@ -15,7 +14,5 @@ export interface SyslogTransport {
 /** Every transport failure is retryable: the receiver may come back; the message names the peer and the cause. */
 export function transportFailure(where: string, err: unknown): DeliveryError {
   if (err instanceof DeliveryError) return err;
-  const known = classifyNetworkError(err)?.message;
-  const message = known ?? (err instanceof Error ? err.message : String(err));
-  return new DeliveryError("retryable", `syslog receiver ${where}: ${message}`, { cause: err });
+  return new DeliveryError("retryable", `syslog receiver ${where}: ${classifyError(err).message}`, { cause: err });
 }
