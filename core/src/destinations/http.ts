@@ -1,7 +1,7 @@
 import { Agent, request } from "undici";
 import { CheckFailure, type FailureReason } from "../checks/check-result.ts";
 import { assertHostAllowed, guardedLookup, type EgressPolicy } from "../net/egress.ts";
-import type { ResolvedTls } from "../net/tls.ts";
+import { tlsConnectOptions, type ResolvedTls } from "../net/tls.ts";
 
 export const userAgent = "trailkeeper/0.1";
 
@@ -61,8 +61,9 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
   if (baseUrl.protocol === "http:" && !endpoint.allowInsecureHttp) {
     throw new CheckFailure("InvalidConfig", "plain http:// is not allowed; use https:// or set allowInsecureHttp: true");
   }
+  assertHostAllowed(baseUrl.hostname, endpoint.egress);
   const agent = new Agent({
-    connect: { ...endpoint.tls, minVersion: "TLSv1.2", lookup: guardedLookup(endpoint.egress), timeout: endpoint.timeoutMs },
+    connect: { ...tlsConnectOptions(endpoint.tls), lookup: guardedLookup(endpoint.egress), timeout: endpoint.timeoutMs },
     headersTimeout: endpoint.timeoutMs,
     bodyTimeout: endpoint.timeoutMs,
     allowH2: false,
@@ -70,7 +71,6 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
   return {
     baseUrl,
     async request(req) {
-      assertHostAllowed(baseUrl.hostname, endpoint.egress);
       const url = joinUrl(baseUrl, req.path);
       for (const [name, value] of Object.entries(req.query ?? {})) url.searchParams.set(name, value);
       const res = await request(url, {

@@ -4,7 +4,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { CheckFailure } from "../checks/check-result.ts";
 import type { RecordingStorageSpec } from "../crd/recording-storage.ts";
 import { assertHostAllowed, guardedLookup, type EgressPolicy } from "../net/egress.ts";
-import { resolveTls } from "../net/tls.ts";
+import { resolveTls, tlsConnectOptions } from "../net/tls.ts";
 import { requireSecretText, type SecretSource } from "../secrets.ts";
 
 export interface S3Deps {
@@ -38,7 +38,7 @@ export function createS3Client(spec: RecordingStorageSpec, deps: S3Deps, options
     maxAttempts: options.maxAttempts ?? 3,
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, lookup } as ConstructorParameters<typeof HttpAgent>[0]),
-      httpsAgent: new HttpsAgent({ keepAlive: true, lookup, ...tls, minVersion: "TLSv1.2" } as ConstructorParameters<typeof HttpsAgent>[0]),
+      httpsAgent: new HttpsAgent({ keepAlive: true, lookup, ...tlsConnectOptions(tls) } as ConstructorParameters<typeof HttpsAgent>[0]),
     },
   });
 }

@@ -10,7 +10,7 @@ export function open(kind: "tcp" | "tls", host: string, port: number, egress: Eg
     const lookup = guardedLookup(egress);
     const socket =
       kind === "tls"
-        ? tlsConnect({ host, port, lookup, ...tlsConnectOptions(tls), ...(tls.servername === undefined ? {} : { servername: tls.servername }) })
+        ? tlsConnect({ host, port, lookup, ...tlsConnectOptions(tls) })
         : netConnect({ host, port, lookup });
     const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
     signal.addEventListener("abort", onAbort, { once: true });
