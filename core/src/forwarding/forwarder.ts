@@ -2,7 +2,7 @@ import type { Pool } from "../db/pool.ts";
 import type { StoredEvent } from "../events/model.ts";
 import type { Logger } from "../log.ts";
 import { backoffMs, classifyError } from "./classify.ts";
-import { commitProgress, CursorMovedError, ensureCursor, lagOf, readAfter, recordFailure, type ForwardFilter } from "./store.ts";
+import { commitProgress, CursorMovedError, ensureCursor, readAfter, receivedAtOf, recordFailure, type ForwardFilter } from "./store.ts";
 import type { EventSender, SendOutcome } from "./types.ts";
 
 export interface DeliveryTuning {
@@ -65,6 +65,8 @@ export class Forwarder {
   #wokenWhileBusy = false;
   #loop: Promise<void> | undefined;
   #attempt = 0;
+  /** The tenant's head as the last round read it. */
+  #head = 0;
   #stats: ForwarderStats = { state: "stopped", cursorSeq: 0, delivered: 0, failed: 0, deadLettered: 0, lastDeliveredAt: null, lastError: null, lagEvents: 0, lagSeconds: 0 };
 
   constructor(o: ForwarderOptions) {
@@ -141,7 +143,8 @@ export class Forwarder {
   async #step(): Promise<"idle" | "more" | "paused" | "gone" | number> {
     const { pool, tenant, filter, tuning } = this.#o;
     const from = this.#stats.cursorSeq;
-    const { events, scannedThrough } = await readAfter(pool, tenant, from, filter, tuning.batchSize);
+    const { events, scannedThrough, head } = await readAfter(pool, tenant, from, filter, tuning.batchSize);
+    this.#head = head;
     let cursor = from;
     for (const chunk of this.#chunks(events)) {
       const r = await this.#deliver(chunk);
@@ -260,8 +263,17 @@ export class Forwarder {
     return result;
   }
 
+  /**
+   * Lag behind the head the round read: in events, and in seconds since the oldest undelivered event arrived
+   * (looked up only when there is lag, so a caught-up forwarder asks nothing).
+   */
   async #refreshLag(): Promise<void> {
-    const lag = await lagOf(this.#o.pool, this.#o.tenant, this.#stats.cursorSeq).catch(() => undefined);
-    if (lag) Object.assign(this.#stats, { lagEvents: lag.events, lagSeconds: lag.seconds });
+    const events = Math.max(0, this.#head - this.#stats.cursorSeq);
+    let seconds = 0;
+    if (events > 0) {
+      const oldest = await receivedAtOf(this.#o.pool, this.#o.tenant, this.#stats.cursorSeq + 1).catch(() => undefined);
+      seconds = oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
+    }
+    Object.assign(this.#stats, { lagEvents: events, lagSeconds: seconds });
   }
 }

@@ -56,9 +56,9 @@ export async function loadCursor(pool: Pool, uid: string): Promise<CursorState |
  * The next events after `afterSeq` that pass the filter, up to `limit`, and how far the scan reached: when fewer
  * than `limit` events match, every event up to the head was looked at, so the cursor may move to the head.
  */
-export async function readAfter(pool: Pool, tenant: string, afterSeq: number, filter: ForwardFilter, limit: number): Promise<{ events: StoredEvent[]; scannedThrough: number }> {
+export async function readAfter(pool: Pool, tenant: string, afterSeq: number, filter: ForwardFilter, limit: number): Promise<{ events: StoredEvent[]; scannedThrough: number; head: number }> {
   const head = await headSeq(pool, tenant);
-  if (head <= afterSeq) return { events: [], scannedThrough: afterSeq };
+  if (head <= afterSeq) return { events: [], scannedThrough: afterSeq, head };
   const values: unknown[] = [tenant, afterSeq, head];
   const add = (v: unknown) => {
     values.push(v);
@@ -69,7 +69,7 @@ export async function readAfter(pool: Pool, tenant: string, afterSeq: number, fi
   if (filter.actions?.length) where.push(actionCondition(filter.actions, add));
   const rows = (await pool.query<EventRow>(`SELECT ${eventSelectList} FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ${add(limit)}`, values)).rows;
   const events = rows.map(rowToEvent);
-  return { events, scannedThrough: events.length === limit ? events.at(-1)!.seq : head };
+  return { events, scannedThrough: events.length === limit ? events.at(-1)!.seq : head, head };
 }
 
 export interface Progress {
@@ -129,12 +129,7 @@ export async function deleteCursor(pool: Pool, uid: string): Promise<void> {
   await pool.query("DELETE FROM delivery_cursors WHERE destination_uid = $1", [uid]);
 }
 
-/** Lag behind the tenant's head, in events and in seconds since the oldest undelivered event arrived. */
-export async function lagOf(pool: Pool, tenant: string, cursorSeq: number): Promise<{ events: number; seconds: number }> {
-  const r = (await pool.query<{ head: number; oldest: Date | null }>(
-    "SELECT h.seq AS head, (SELECT received_at FROM events WHERE tenant = $1 AND seq = $2 + 1) AS oldest FROM chain_heads h WHERE h.tenant = $1",
-    [tenant, cursorSeq],
-  )).rows[0];
-  if (!r) return { events: 0, seconds: 0 };
-  return { events: Math.max(0, Number(r.head) - cursorSeq), seconds: r.oldest ? Math.max(0, (Date.now() - r.oldest.getTime()) / 1000) : 0 };
+/** When the event at `seq` arrived; undefined when there is none. */
+export async function receivedAtOf(pool: Pool, tenant: string, seq: number): Promise<Date | undefined> {
+  return (await pool.query<{ received_at: Date }>("SELECT received_at FROM events WHERE tenant = $1 AND seq = $2", [tenant, seq])).rows[0]?.received_at;
 }

@@ -92,10 +92,16 @@ describe("Forwarder", () => {
     expect((await loadCursor(db.pool, uid))!.cursorSeq).toBe(10);
     expect(fwd.stats.state).toBe("backoff");
     expect(fwd.stats.lastError).toBe("connection refused");
+    // Lag: all 40 events, the oldest waiting since it was appended.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fwd.stats.lagEvents).toBe(40);
+    expect(fwd.stats.lagSeconds).toBeGreaterThan(0.2);
     peer.script = (b) => ({ items: b.map(() => ({ status: "delivered" as const })) });
     await until(() => peer.received.length >= 40);
     expect(seqs(peer.received)).toEqual(range(11, 50));
     expect((await loadCursor(db.pool, uid))!.failedAttempts).toBeGreaterThanOrEqual(3);
+    await until(() => fwd.stats.lagEvents === 0);
+    expect(fwd.stats.lagSeconds).toBe(0);
     await fwd.stop();
   });
 
