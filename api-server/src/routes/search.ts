@@ -45,8 +45,7 @@ async function recordExport(batcher: IngestBatcher, p: ApiKeyPrincipal, format: 
 
 /** A JSONL line: the event's canonical form with `hash` appended as the last member. */
 function jsonlLine(e: StoredEvent): string {
-  const { hash, ...hashed } = e;
-  return `${canonicalEventJson(hashed).slice(0, -1)},"hash":${JSON.stringify(hash)}}\n`;
+  return `${canonicalEventJson(e).slice(0, -1)},"hash":${JSON.stringify(e.hash)}}\n`;
 }
 
 /**

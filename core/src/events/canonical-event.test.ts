@@ -23,6 +23,13 @@ describe("canonicalEventJson", () => {
     }
   });
 
+  it("leaves a hash member out, on the fast path and on the generic one", () => {
+    for (const v of vectors) expect(canonicalEventJson(v.event)).toBe(canonicalJson(unhashed(v.event)));
+    const odd = { ...vectors[0]!.event, extra: 1 };
+    expect(canonicalEventJson(odd)).toBe(canonicalJson(unhashed(odd)));
+    expect(canonicalEventJson(odd)).not.toContain('"hash"');
+  });
+
   it("falls back to the generic form when an unknown member is present, so it changes the hash", () => {
     const e = { ...unhashed(vectors[0]!.event), extra: 1 };
     expect(canonicalEventJson(e)).toBe(canonicalJson(e));

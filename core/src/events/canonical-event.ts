@@ -4,16 +4,20 @@ import type { StoredEvent } from "./model.ts";
 const str = JSON.stringify;
 
 /**
- * RFC 8785 form of a stored event without its hash, written with the members already in JCS order. The result
+ * RFC 8785 form of a stored event without its hash (a `hash` member, if present, is left out), written with the
+ * members already in JCS order. The result
  * is identical to canonicalJson(event without hash) (tested against it); it exists because verification and
  * ingestion hash every event, and the generic sort-and-recurse path is several times slower.
  * Member order (UTF-16): action, actor{id,name,type}, category, clientIp, details, id, occurredAt, outcome,
  * prevHash, receivedAt, requestId, resource{id,name,type}, seq, sessionId, tenant, userAgent.
  */
-export function canonicalEventJson(e: Omit<StoredEvent, "hash">): string {
+export function canonicalEventJson(e: Omit<StoredEvent, "hash"> | StoredEvent): string {
   // Anything beyond the known members (say, a field added to an exported line) must change the hash, so such
   // objects take the generic path.
-  if (!hasOnlyKnownMembers(e)) return canonicalJson(e);
+  if (!hasOnlyKnownMembers(e)) {
+    const { hash: _hash, ...hashed } = e as StoredEvent;
+    return canonicalJson(hashed);
+  }
   const a = e.actor;
   const r = e.resource;
   let out = `{"action":${str(e.action)},"actor":{"id":${str(a.id)}${a.name === undefined ? "" : `,"name":${str(a.name)}`},"type":${str(a.type)}}`;
@@ -30,7 +34,7 @@ export function canonicalEventJson(e: Omit<StoredEvent, "hash">): string {
   return `${out}}`;
 }
 
-const eventMembers = new Set(["action", "actor", "category", "clientIp", "details", "id", "occurredAt", "outcome", "prevHash", "receivedAt", "requestId", "resource", "seq", "sessionId", "tenant", "userAgent"]);
+const eventMembers = new Set(["action", "actor", "category", "clientIp", "details", "hash", "id", "occurredAt", "outcome", "prevHash", "receivedAt", "requestId", "resource", "seq", "sessionId", "tenant", "userAgent"]);
 const nestedMembers = new Set(["id", "name", "type"]);
 
 function hasOnlyKnownMembers(e: object): boolean {

@@ -7,8 +7,7 @@ export const genesisHash = "0".repeat(64);
 
 /** SHA-256, lowercase hex, over the RFC 8785 canonical JSON of the event without its `hash` field. */
 export function eventHash(event: Omit<StoredEvent, "hash"> | StoredEvent): string {
-  const { hash: _hash, ...hashed } = event as StoredEvent;
-  return createHash("sha256").update(canonicalEventJson(hashed), "utf8").digest("hex");
+  return createHash("sha256").update(canonicalEventJson(event), "utf8").digest("hex");
 }
 
 export interface ChainHead {
@@ -21,9 +20,9 @@ export function extendChain(head: ChainHead, pending: readonly PendingEvent[]): 
   let { seq, hash } = head;
   const events = pending.map((p) => {
     seq += 1;
-    const unsigned = { ...p, seq, prevHash: hash };
-    hash = eventHash(unsigned);
-    return { ...unsigned, hash };
+    const event = { ...p, seq, prevHash: hash, hash: "" };
+    event.hash = hash = eventHash(event);
+    return event;
   });
   return { events, head: { seq, hash } };
 }
