@@ -59,10 +59,10 @@ function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenan
     const last = (await client.query<{ seq: number }>("SELECT max(seq) AS seq FROM checkpoints WHERE tenant = $1", [tenant])).rows[0];
     if (!head || head.seq <= (last?.seq ?? 0)) return undefined;
     const cp: Checkpoint = { tenant, seq: head.seq, hash: head.hash, time: new Date().toISOString() };
-    const { note, signature } = signCheckpoint(logName, cp, signer);
+    const { note } = signCheckpoint(logName, cp, signer);
     await client.query(
-      "INSERT INTO checkpoints (tenant, seq, hash, time, key_id, signature, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      [tenant, cp.seq, cp.hash, cp.time, signer.keyId, signature, note],
+      "INSERT INTO checkpoints (tenant, seq, hash, time, key_id, note) VALUES ($1, $2, $3, $4, $5, $6)",
+      [tenant, cp.seq, cp.hash, cp.time, signer.keyId, note],
     );
     return { ...cp, keyId: signer.keyId, note };
   });

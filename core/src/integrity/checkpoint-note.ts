@@ -21,10 +21,10 @@ export function checkpointBody(logName: string, c: Checkpoint): string {
 }
 
 /** A C2SP signed note: the body, a blank line, then `— <key name> <base64(key id || signature)>`. */
-export function signCheckpoint(logName: string, c: Checkpoint, signer: NoteSigner): { note: string; signature: string } {
+export function signCheckpoint(logName: string, c: Checkpoint, signer: NoteSigner): { note: string } {
   const body = checkpointBody(logName, c);
   const sig = Buffer.concat([Buffer.from(signer.keyId, "hex"), signer.sign(Buffer.from(body, "utf8"))]).toString("base64");
-  return { note: `${body}\n\u2014 ${signer.name} ${sig}\n`, signature: sig };
+  return { note: `${body}\n\u2014 ${signer.name} ${sig}\n` };
 }
 
 export class NoteError extends Error {}
