@@ -5,7 +5,6 @@ import type { EgressPolicy } from "@trailkeeper/core/net/egress.ts";
 import type { OperatorConfig } from "./config.ts";
 import type { CheckedKind } from "./controllers/checked-kind.ts";
 import { CheckedResourceReconciler, type Resolved } from "./controllers/checked-resource-reconciler.ts";
-import { rfc3339 } from "./controllers/conditions.ts";
 import { DestinationCatalog, type ResolvedDestination } from "./controllers/destination-catalog.ts";
 import { createEventRecorder, type EventRecorder } from "./controllers/event-recorder.ts";
 import { logForwardingDestinationKind } from "./controllers/log-forwarding-destination.ts";
@@ -41,19 +40,15 @@ export interface OperatorDeps {
 }
 
 function toResolvedDestination(key: string, r: Resolved<LogForwardingDestinationSpec>): ResolvedDestination {
-  const { result, at } = r.check;
   return {
     key,
     namespace: r.object.metadata.namespace ?? "",
     name: r.object.metadata.name,
     uid: r.object.metadata.uid ?? "",
-    generation: r.object.metadata.generation ?? 0,
     tenant: r.tenant,
     kind: destinationKindOf(r.spec)!,
     spec: r.spec,
     secrets: r.secrets,
-    ready: result.success,
-    lastCheck: { time: rfc3339(at), success: result.success, reason: result.reason, latencyMs: result.latencyMs, message: result.message },
     revision: r.fingerprint,
   };
 }

@@ -20,7 +20,6 @@ export interface Resolved<S> {
   tenant: string;
   secrets: SecretSource;
   fingerprint: string;
-  check: CheckMemo;
 }
 
 export interface ReconcilerDeps<S> {
@@ -100,7 +99,7 @@ export class CheckedResourceReconciler<S> implements Reconciler {
     }
     const observation: Observation = { kind: "checked", result: memo.result, at: memo.at, nextCheckAt: memo.nextCheckAt };
     const written = await this.#write(object, observation, type, previous, resourceVersion, signal);
-    this.#d.publish?.(key, { object, spec, tenant: tenant.tenant, secrets: secrets.source, fingerprint: `${fingerprint}|${tenant.tenant}`, check: memo });
+    this.#d.publish?.(key, { object, spec, tenant: tenant.tenant, secrets: secrets.source, fingerprint: `${fingerprint}|${tenant.tenant}` });
     return { requeueAfterMs: written.requeueAfterMs };
   }
 

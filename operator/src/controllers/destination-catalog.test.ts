@@ -2,18 +2,15 @@ import { describe, expect, it } from "vitest";
 import { noSecrets } from "@trailkeeper/core/secrets.ts";
 import { DestinationCatalog, type ResolvedDestination } from "./destination-catalog.ts";
 
-const destination = (revision: string, ready = true): ResolvedDestination => ({
+const destination = (revision: string): ResolvedDestination => ({
   key: "ns/d",
   namespace: "ns",
   name: "d",
   uid: "u1",
-  generation: 1,
   tenant: "ns",
   kind: "webhook",
   spec: {} as ResolvedDestination["spec"],
   secrets: noSecrets,
-  ready,
-  lastCheck: undefined,
   revision,
 });
 
@@ -22,16 +19,15 @@ describe("DestinationCatalog", () => {
     const catalog = new DestinationCatalog();
     catalog.set("ns/d", destination("r1"));
     const heard: string[] = [];
-    const unsubscribe = catalog.subscribe((key, d) => heard.push(`${key} ${d?.revision ?? "gone"} ${d?.ready ?? ""}`));
+    const unsubscribe = catalog.subscribe((key, d) => heard.push(`${key} ${d?.revision ?? "gone"}`));
     catalog.set("ns/d", destination("r1")); // a periodic reconcile with nothing new
-    catalog.set("ns/d", destination("r1", false));
-    catalog.set("ns/d", destination("r2", false));
+    catalog.set("ns/d", destination("r2"));
     catalog.set("ns/d", undefined);
     catalog.set("ns/d", undefined);
-    expect(heard).toEqual(["ns/d r1 true", "ns/d r1 false", "ns/d r2 false", "ns/d gone "]);
+    expect(heard).toEqual(["ns/d r1", "ns/d r2", "ns/d gone"]);
     unsubscribe();
     catalog.set("ns/d", destination("r3"));
-    expect(heard).toHaveLength(4);
+    expect(heard).toHaveLength(3);
   });
 
   it("withdraws everything on clear, as when leadership ends", () => {

@@ -1,4 +1,3 @@
-import type { LastCheck } from "@trailkeeper/core/crd/common.ts";
 import type { DestinationKind } from "@trailkeeper/core/crd/destination-blocks.ts";
 import type { LogForwardingDestinationSpec } from "@trailkeeper/core/crd/log-forwarding-destination.ts";
 import type { SecretSource } from "@trailkeeper/core/secrets.ts";
@@ -11,16 +10,12 @@ export interface ResolvedDestination {
   name: string;
   /** Keys the durable delivery cursor: a deleted and recreated resource starts afresh. */
   uid: string;
-  generation: number;
   tenant: string;
   kind: DestinationKind;
   /** Validated, with the CRD defaults applied. */
   spec: LogForwardingDestinationSpec;
   /** Values of the Secret keys the spec references, as read for the latest check. */
   secrets: SecretSource;
-  /** Whether the latest connectivity check passed; a forwarder may still try (and hold its cursor) when not. */
-  ready: boolean;
-  lastCheck: LastCheck | undefined;
   /** Changes whenever spec, Secrets, tenant or identity change: a forwarder restarts when it does. */
   revision: string;
 }
@@ -52,7 +47,10 @@ export class DestinationCatalog {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Publishes or withdraws `key`; listeners hear only real changes (revision or readiness). */
+  /**
+   * Publishes or withdraws `key`; listeners hear only real changes (a new revision). The entry is replaced either
+   * way, so it always carries the latest resolved Secrets.
+   */
   set(key: string, destination: ResolvedDestination | undefined): void {
     const old = this.#entries.get(key);
     if (destination === undefined) {
@@ -60,7 +58,7 @@ export class DestinationCatalog {
       this.#entries.delete(key);
     } else {
       this.#entries.set(key, destination);
-      if (old !== undefined && old.revision === destination.revision && old.ready === destination.ready) return;
+      if (old !== undefined && old.revision === destination.revision) return;
     }
     for (const listener of this.#listeners) listener(key, destination);
   }

@@ -77,7 +77,8 @@ export class ForwardingSupervisor {
   async #apply(key: string, d: ResolvedDestination | undefined): Promise<void> {
     const current = this.#running.get(key);
     if (d === undefined) return void (current && (await this.#stop(key)));
-    if (current && current.destination.revision === d.revision && current.destination.uid === d.uid) {
+    // The revision includes the uid: a recreated resource restarts its forwarder.
+    if (current && current.destination.revision === d.revision) {
       current.destination = d;
       return;
     }

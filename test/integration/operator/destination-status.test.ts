@@ -141,7 +141,7 @@ describe("LogForwardingDestination status against a real API server", () => {
 
   it("serves the namespace's tenant, follows its label, and refuses an invalid one", async () => {
     const key = `${namespace}/siem`;
-    expect(operator.destinations.get(key)).toMatchObject({ tenant: namespace, kind: "webhook", ready: true });
+    expect(operator.destinations.get(key)).toMatchObject({ tenant: namespace, kind: "webhook" });
     expect(operator.destinations.get(key)!.secrets.get({ name: "siem", key: "signing-secret" })?.toString()).toBe(goodSecret);
 
     await setNamespaceLabels(kube, namespace, { "trailkeeper.dev/tenant": "acme" });
