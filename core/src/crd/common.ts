@@ -9,11 +9,14 @@ export const crdApiVersion = `${crdGroup}/${crdVersion}`;
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+export const secretNameSchema = z.string().min(1).max(253).regex(dns1123Subdomain, "must be a Secret name (DNS-1123 subdomain)");
+export const secretDataKeySchema = z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key");
+
 /** A key of a Secret in the resource's own namespace; cross-namespace references are impossible by construction. */
 export const secretKeyRefSchema = z
   .object({
-    name: z.string().min(1).max(253).regex(dns1123Subdomain, "must be a Secret name (DNS-1123 subdomain)").describe("Name of a Secret in the same namespace."),
-    key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key").describe("Key within the Secret's data."),
+    name: secretNameSchema.describe("Name of a Secret in the same namespace."),
+    key: secretDataKeySchema.describe("Key within the Secret's data."),
   })
   .describe("Reference to one key of a Secret in the same namespace.");
 export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;

@@ -7,18 +7,18 @@ import {
   httpUrlSchema,
   lastCheckSchema,
   observedGenerationField,
+  secretDataKeySchema,
+  secretNameSchema,
   timeoutField,
   tlsSchema,
 } from "./common.ts";
 import { withRules } from "./rules.ts";
 
-const secretDataKey = z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret data key");
-
 export const s3CredentialsRefSchema = z
   .object({
-    name: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "must be a Secret name").describe("Secret in the same namespace."),
-    accessKeyIdKey: secretDataKey.default("AWS_ACCESS_KEY_ID").describe("Key holding the access key id."),
-    secretAccessKeyKey: secretDataKey.default("AWS_SECRET_ACCESS_KEY").describe("Key holding the secret access key."),
+    name: secretNameSchema.describe("Secret in the same namespace."),
+    accessKeyIdKey: secretDataKeySchema.default("AWS_ACCESS_KEY_ID").describe("Key holding the access key id."),
+    secretAccessKeyKey: secretDataKeySchema.default("AWS_SECRET_ACCESS_KEY").describe("Key holding the secret access key."),
   })
   .describe("Secret with the S3 access key pair.");
 
