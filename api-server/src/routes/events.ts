@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from "express";
+import { Router } from "express";
 import { UnknownTenantError } from "@trailkeeper/core/db/event-store.ts";
 import { eventInputSchema, ingestBodySchema, maxBatchEvents, toPendingEvent, type ParsedEventInput } from "@trailkeeper/core/events/model.ts";
 import { uuidv7 } from "@trailkeeper/core/ids.ts";
@@ -6,19 +6,9 @@ import { requireScope } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
 import type { IngestBatcher } from "../services/ingest.ts";
+import { jsonBody } from "./json-body.ts";
 
-export const maxBodyBytes = 5 * 1024 * 1024;
-
-/** JSON bodies only, at most 5 MiB; other content types get 415 before anything is read. */
-export function jsonBody() {
-  const parse = express.json({ limit: maxBodyBytes, type: () => true, strict: false });
-  return (req: Request, res: Response, next: (err?: unknown) => void) => {
-    if (!req.is("application/json") && !req.is("application/*+json")) {
-      return next(new Problem(415, "unsupported_media_type", "Content-Type must be application/json"));
-    }
-    parse(req, res, next);
-  };
-}
+export { jsonBody } from "./json-body.ts";
 
 /** Validates a whole request; any problem rejects all of it, listing every offending field. */
 export function parseIngestBody(body: unknown, tenant: string): ParsedEventInput[] {

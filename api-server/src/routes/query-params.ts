@@ -15,6 +15,36 @@ export function decodeCursor(cursor: string): number {
   throw new Problem(400, "invalid_cursor", "cursor is not one this API issued", [{ path: "cursor", message: "malformed" }]);
 }
 
+/** As many parameters as node:querystring keeps by default; it drops the rest silently, this refuses them. */
+const maxQueryParameters = 1000;
+
+function decodeQueryComponent(s: string): string {
+  try {
+    return decodeURIComponent(s.replaceAll("+", " "));
+  } catch {
+    throw new Problem(400, "invalid_filter", "the query string is not valid percent-encoded UTF-8", [{ path: "query", message: `malformed percent-encoding or invalid UTF-8 in ${JSON.stringify(s.slice(0, 64))}` }]);
+  }
+}
+
+/**
+ * The app's query string parser. node:querystring (express's "simple" parser) turns invalid UTF-8 into U+FFFD and
+ * keeps a malformed escape such as `%zz` as text, so a filter (and an export's record of it) would silently differ
+ * from what was sent; this refuses both. Repeated names become arrays, as before.
+ */
+export function parseQueryString(qs: string | null | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  const parts = (qs ?? "").split("&").filter((p) => p !== ""); // express passes null when the URL has no "?"
+  if (parts.length > maxQueryParameters) throw new Problem(400, "invalid_filter", `a query string holds at most ${maxQueryParameters} parameters`);
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    const key = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq));
+    const value = decodeQueryComponent(eq === -1 ? "" : part.slice(eq + 1));
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
 const filterKeys = Object.keys(eventFilterSchema.shape) as (keyof EventFilter)[];
 
 type Outputs<S extends readonly z.ZodObject[]> = { [K in keyof S]: z.output<S[K]> };

@@ -32,27 +32,73 @@ const actionSchema = z
     params: { code: "unknown_action_prefix" },
   });
 
-function jsonTextIsClean(value: unknown): boolean {
-  if (typeof value === "string") return value.isWellFormed() && !value.includes("\u0000");
-  if (typeof value === "number") return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every(jsonTextIsClean);
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).every(([k, v]) => jsonTextIsClean(k) && jsonTextIsClean(v));
-  }
-  return true;
+/** Deepest nesting of objects and arrays in `details`; `details` itself is level 1. */
+export const maxDetailsDepth = 32;
+
+const isJsonObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Why a JSON leaf cannot be stored exactly, or undefined when it can. */
+function leafProblem(value: unknown): string | undefined {
+  if (typeof value === "string") return value.isWellFormed() && !value.includes("\u0000") ? undefined : "must hold only valid Unicode without NUL characters";
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : "must hold only finite numbers";
+  if (typeof value === "boolean" || value === null) return undefined;
+  return "must hold only JSON values";
 }
 
+/**
+ * Why `details` cannot be stored exactly as sent, or undefined when it can. Iterative, and it stops at the first
+ * container past the depth limit, so a body nested 100,000 deep costs no more than one at the limit.
+ */
+export function detailsProblem(details: Record<string, unknown>): string | undefined {
+  const stack: [unknown, number][] = [[details, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item;
+    if (typeof value !== "object" || value === null) {
+      const why = leafProblem(value);
+      if (why !== undefined) return why;
+      continue;
+    }
+    if (depth > maxDetailsDepth) return `must not nest objects and arrays more than ${maxDetailsDepth} levels deep`;
+    // Object.keys lists an own "__proto__" key (JSON.parse creates one), so it is checked and kept like any other.
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+    for (const [key, child] of entries) {
+      if (!key.isWellFormed() || key.includes("\u0000")) return "keys must be valid Unicode without NUL characters";
+      stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Kept as the very object the client sent: zod's record and json schemas rebuild objects by assignment, which
+ * turns an own `__proto__` key into a prototype and so silently drops it from what is stored and hashed.
+ */
 const detailsSchema = z
-  .record(z.string(), z.json())
-  .refine(jsonTextIsClean, "must hold only finite numbers and valid Unicode without NUL characters")
-  .refine((d) => Buffer.byteLength(JSON.stringify(d), "utf8") <= maxDetailsBytes, `must serialise to at most ${maxDetailsBytes} bytes`);
+  .custom<Record<string, unknown>>(isJsonObject, "must be a JSON object")
+  .superRefine((d, ctx) => {
+    if (!isJsonObject(d)) return; // reported by the type check above
+    const why = detailsProblem(d);
+    if (why !== undefined) ctx.addIssue({ code: "custom", message: why });
+    else if (Buffer.byteLength(JSON.stringify(d), "utf8") > maxDetailsBytes) ctx.addIssue({ code: "custom", message: `must serialise to at most ${maxDetailsBytes} bytes` });
+  })
+  .meta({
+    type: "object",
+    additionalProperties: true,
+    description: `A JSON object, stored and hashed exactly as sent (any keys, __proto__ included), at most ${maxDetailsBytes} bytes serialised and ${maxDetailsDepth} levels deep.`,
+  } as Record<string, unknown>);
+
+const inStoredYearRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
 
 /** What a client sends for one event. */
 export const eventInputSchema = z
   .strictObject({
     id: z.uuid().optional(),
     tenant: z.string().optional().describe("Optional; when present it must equal the API key's tenant."),
-    occurredAt: z.iso.datetime({ offset: true }).optional(),
+    occurredAt: z.iso
+      .datetime({ offset: true })
+      // The stored form is a four-digit UTC year, and PostgreSQL has no year 0: an offset could push either out.
+      .refine((t) => inStoredYearRange(new Date(t)), "must fall between 0001-01-01 and 9999-12-31 in UTC")
+      .optional(),
     actor: z.strictObject({
       id: text(256),
       name: text(256).optional(),

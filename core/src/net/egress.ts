@@ -49,12 +49,73 @@ unspecified.addAddress("::", "ipv6");
 
 /** Why an address is refused under the policy, or undefined when it is allowed. */
 export function deniedAddressReason(address: string, policy: EgressPolicy): string | undefined {
+  const own = deniedOwnReason(address, policy);
+  if (own !== undefined || isIP(address) !== 6) return own;
+  // The IPv6 unspecified and loopback addresses are not IPv4-compatible forms of 0.0.0.0 and 0.0.0.1.
+  const groups = ipv6Groups(address);
+  if (groups.slice(0, 7).every((g) => g === 0) && groups[7]! <= 1) return undefined;
+  for (const { ipv4, form } of embeddedIpv4(groups)) {
+    const why = deniedOwnReason(ipv4, policy);
+    if (why !== undefined) return `${address} is the ${form} form of ${ipv4}, and ${why}`;
+  }
+  return undefined;
+}
+
+function deniedOwnReason(address: string, policy: EgressPolicy): string | undefined {
   const family = isIP(address) === 6 ? "ipv6" : "ipv4";
   if (metadata.check(address, family)) return policy.allowCloudMetadata ? undefined : `${address} is a cloud metadata address`;
   if (unspecified.check(address, family)) return `${address} is an unspecified address`;
   if (linkLocal.check(address, family)) return policy.allowLinkLocal ? undefined : `${address} is link-local`;
   if (loopback.check(address, family)) return policy.allowLoopback ? undefined : `${address} is a loopback address`;
   return undefined;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (a zone id is ignored; a dotted IPv4 tail becomes two groups). */
+export function ipv6Groups(address: string): number[] {
+  let text = address.split("%")[0]!.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
+  const before = parse(head);
+  const after = tail === undefined ? [] : parse(tail);
+  return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
+}
+
+const dottedQuad = (hi: number, lo: number) => `${hi >>> 8}.${hi & 0xff}.${lo >>> 8}.${lo & 0xff}`;
+
+/**
+ * The IPv4 addresses an IPv6 address reaches through a translator or tunnel, each with the form's name. A NAT64
+ * local-use prefix (64:ff9b:1::/48) may be any RFC 6052 length from /48 to /96, so every placement is returned:
+ * refusing an address when one reading is denied is the safe side (a rare false refusal beats a missed one).
+ */
+export function embeddedIpv4(g: readonly number[]): { ipv4: string; form: string }[] {
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  const last32 = dottedQuad(g[6]!, g[7]!);
+  const found: { ipv4: string; form: string }[] = [];
+  if (zeros(0, 5) && g[5] === 0xffff) found.push({ ipv4: last32, form: "IPv4-mapped" });
+  if (zeros(0, 6)) found.push({ ipv4: last32, form: "IPv4-compatible" });
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) found.push({ ipv4: last32, form: "IPv4-translated" });
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) found.push({ ipv4: last32, form: "NAT64 (64:ff9b::/96)" });
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) {
+    // RFC 6052 §2.2: bits 64–71 (the "u" octet) never carry address bits.
+    const bytes = g.flatMap((x) => [x >>> 8, x & 0xff]);
+    const at = (...idx: number[]) => idx.map((i) => bytes[i]).join(".");
+    const shorter = [
+      { ipv4: at(6, 7, 9, 10), form: "NAT64 local-use /48" },
+      { ipv4: at(7, 9, 10, 11), form: "NAT64 local-use /56" },
+      { ipv4: at(9, 10, 11, 12), form: "NAT64 local-use /64" },
+    ];
+    // The zero bits of a longer prefix read as 0.x.x.x under a shorter one; that reading names no real host.
+    found.push(...shorter.filter((r) => !r.ipv4.startsWith("0.")), { ipv4: last32, form: "NAT64 local-use /96" });
+  }
+  if (g[0] === 0x2002) found.push({ ipv4: dottedQuad(g[1]!, g[2]!), form: "6to4" });
+  // Teredo (RFC 4380): the client's address is stored with every bit inverted.
+  if (g[0] === 0x2001 && g[1] === 0) found.push({ ipv4: dottedQuad(~g[6]! & 0xffff, ~g[7]! & 0xffff), form: "Teredo client" });
+  return found;
 }
 
 function normaliseHost(host: string): string {

@@ -17,13 +17,28 @@ export const actionPattern = z
 
 function isIpOrCidr(v: string): boolean {
   const [addr, bits, extra] = v.split("/");
-  if (extra !== undefined || !addr) return false;
+  // net.isIP accepts IPv6 zone ids (fe80::1%eth0), which PostgreSQL's inet does not.
+  if (extra !== undefined || !addr || addr.includes("%")) return false;
   const family = isIP(addr);
   if (family === 0) return false;
   if (bits === undefined) return true;
   if (!/^\d{1,3}$/.test(bits)) return false;
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
+
+/** C0 controls except tab, and DEL: never part of a meaningful filter, and NUL cannot even reach PostgreSQL text. */
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
+}
+const cleanText = (s: string) => s.isWellFormed() && !hasControlCharacter(s);
+const cleanTextMessage = "must be valid Unicode without control characters (tab aside)";
+
+/** Text matched against stored text, checked before anything runs or is recorded. */
+const filterText = (max: number) => z.string().min(1).max(max).refine(cleanText, cleanTextMessage);
 
 const timestamp = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -32,14 +47,14 @@ export const eventFilterSchema = z
   .object({
     action: commaList(actionPattern, "action").optional(),
     category: commaList(z.enum(categoryIds), "category").optional(),
-    actor: z.string().min(1).max(256).optional(),
-    resourceType: z.string().min(1).max(128).optional(),
-    resource: z.string().min(1).max(256).optional(),
+    actor: filterText(256).optional(),
+    resourceType: filterText(128).optional(),
+    resource: filterText(256).optional(),
     outcome: commaList(z.enum(outcomes), "outcome").optional(),
     ip: z.string().refine(isIpOrCidr, "must be an IP address or a CIDR block such as 10.0.0.0/8").optional(),
     from: timestamp.optional(),
     to: timestamp.optional(),
-    q: z.string().trim().min(1).max(256).optional(),
+    q: z.string().refine(cleanText, cleanTextMessage).trim().min(1).max(256).optional(),
   })
   .refine((f) => !f.from || !f.to || f.from <= f.to, { message: "from must not be after to", path: ["from"] });
 
