@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseDuration } from "@trailkeeper/core/crd/duration.ts";
 import { exitCodes, notesFromCheckpointFile, UnusableInputError, verifyExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
 import { parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
 
@@ -9,6 +10,8 @@ const usage = `Usage:
   trailkeeper admin key create <tenant> --scopes events:write,events:read [--name NAME]
   trailkeeper admin key list <tenant>
   trailkeeper admin key revoke <tenant> <key-id>
+  trailkeeper admin console-link <tenant> [--ttl 15m] [--scopes events:read,events:export,integrity:read] [--subject WHO]
+      prints a one-time console sign-in link (default 15m, at most 24h) and its expiry
       --url URL        API server (env TRAILKEEPER_URL, default http://127.0.0.1:8080)
       --token TOKEN    admin token (env TRAILKEEPER_ADMIN_TOKEN, else ./.data/admin-token)
 
@@ -27,13 +30,12 @@ function fail(message: string, code = 2): never {
 async function admin(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { url: { type: "string" }, token: { type: "string" }, scopes: { type: "string" }, name: { type: "string" } },
+    options: { url: { type: "string" }, token: { type: "string" }, scopes: { type: "string" }, name: { type: "string" }, ttl: { type: "string" }, subject: { type: "string" } },
   });
   const base = (values.url ?? process.env.TRAILKEEPER_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
   const token = values.token ?? process.env.TRAILKEEPER_ADMIN_TOKEN ?? (existsSync(".data/admin-token") ? readFileSync(".data/admin-token", "utf8").trim() : undefined);
   if (!token) fail("no admin token: pass --token or set TRAILKEEPER_ADMIN_TOKEN");
-  const [noun, verb, tenant, id] = positionals;
-  const call = async (method: string, path: string, body?: unknown) => {
+  const request = async (method: string, path: string, body?: unknown): Promise<{ status: number; statusText: string; text: string }> => {
     const res = await fetch(base + path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
@@ -41,8 +43,14 @@ async function admin(args: string[]): Promise<void> {
     });
     const text = await res.text();
     if (!res.ok) fail(`${method} ${path} → ${res.status} ${text}`, 1);
-    process.stdout.write(text ? `${JSON.stringify(JSON.parse(text), null, 2)}\n` : `${res.status} ${res.statusText}\n`);
+    return { status: res.status, statusText: res.statusText, text };
   };
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await request(method, path, body);
+    process.stdout.write(res.text ? `${JSON.stringify(JSON.parse(res.text), null, 2)}\n` : `${res.status} ${res.statusText}\n`);
+  };
+  if (positionals[0] === "console-link") return consoleLink(positionals, values, request);
+  const [noun, verb, tenant, id] = positionals;
   if (!tenant) fail(usage);
   const t = encodeURIComponent(tenant);
   if (noun === "tenant" && verb === "create") return call("POST", "/v1/admin/tenants", { id: tenant });
@@ -53,6 +61,31 @@ async function admin(args: string[]): Promise<void> {
   if (noun === "key" && verb === "list") return call("GET", `/v1/admin/tenants/${t}/api-keys`);
   if (noun === "key" && verb === "revoke" && id) return call("DELETE", `/v1/admin/tenants/${t}/api-keys/${encodeURIComponent(id)}`);
   fail(usage);
+}
+
+type AdminRequest = (method: string, path: string, body?: unknown) => Promise<{ text: string }>;
+
+/** `admin console-link <tenant>`: mints a one-time sign-in link through the admin API and prints it. */
+async function consoleLink(positionals: string[], values: { ttl?: string; scopes?: string; subject?: string }, request: AdminRequest): Promise<void> {
+  const [, tenant, extra] = positionals;
+  if (!tenant || extra !== undefined) fail(usage);
+  let ttlSeconds: number | undefined;
+  if (values.ttl !== undefined) {
+    try {
+      ttlSeconds = parseDuration(values.ttl) / 1000;
+    } catch {
+      fail(`--ttl ${values.ttl}: must be a duration such as 90s, 15m or 24h`);
+    }
+    if (!Number.isInteger(ttlSeconds)) fail(`--ttl ${values.ttl}: must be whole seconds`);
+  }
+  const body = {
+    ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    ...(values.scopes ? { scopes: values.scopes.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(values.subject ? { subject: values.subject } : {}),
+  };
+  const res = await request("POST", `/v1/admin/tenants/${encodeURIComponent(tenant)}/viewer-sessions`, body);
+  const link = JSON.parse(res.text) as { id: string; url: string; expiresAt: string; scopes: string[] };
+  process.stdout.write(`${link.url}\n  single use, expires ${link.expiresAt}; scopes ${link.scopes.join(",")}; id ${link.id} (revoke: DELETE /v1/admin/tenants/${tenant}/viewer-sessions/${link.id})\n`);
 }
 
 function readText(file: string): string {

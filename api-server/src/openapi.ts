@@ -2,6 +2,9 @@ import { z } from "zod";
 import { categoryIds } from "@trailkeeper/core/events/categories.ts";
 import { eventInputSchema, maxBatchEvents } from "@trailkeeper/core/events/model.ts";
 import { createApiKeySchema, createTenantSchema } from "./routes/admin.ts";
+import { apiKeySignInSchema, linkExchangeSchema, mintViewerLinkSchema } from "./routes/console-sessions.ts";
+import { scopes } from "./services/api-keys.ts";
+import { viewerScopes } from "./services/viewer-sessions.ts";
 
 function schema(s: z.ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
@@ -14,6 +17,42 @@ const problem = {
 };
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
 
+const json = (ref: string) => ({ content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const tenantParam = { name: "tenant", in: "path", required: true, schema: { type: "string" } };
+
+/** Console sign-in, sessions and one-time links (docs/api.md, "Console sessions"). */
+function consolePaths(): Record<string, unknown> {
+  const session = { description: "The session; Set-Cookie: tk_console=…; Path=/; HttpOnly; SameSite=Strict[; Secure]", ...json("ConsoleSession") };
+  return {
+    "/v1/console/sessions": {
+      post: { summary: "Sign in to the console with an API key holding events:read", requestBody: { required: true, ...json("ApiKeySignIn") }, responses: { "201": session, ...problems(400, 401, 403, 415) } },
+    },
+    "/v1/console/sessions/exchange": {
+      post: { summary: "Exchange a one-time sign-in link token for a session", requestBody: { required: true, ...json("LinkExchange") }, responses: { "201": session, ...problems(400, 401, 415) } },
+    },
+    "/v1/console/session": {
+      get: { summary: "The current console session", security: [{ consoleSession: [] }], responses: { "200": { description: "The session", ...json("ConsoleSession") }, ...problems(401) } },
+      delete: {
+        summary: "Sign out: revoke the session and clear the cookie (needs x-csrf-token)", security: [{ consoleSession: [] }],
+        parameters: [{ name: "x-csrf-token", in: "header", required: true, schema: { type: "string" } }],
+        responses: { "204": { description: "Signed out" }, ...problems(401, 403) },
+      },
+    },
+    "/v1/viewer-sessions": {
+      post: { summary: "Mint a one-time console link for the key's own tenant (scope viewer:create)", security: [{ apiKey: [] }], requestBody: { required: false, ...json("MintViewerLink") }, responses: { "201": { description: "Minted", ...json("ViewerLink") }, ...problems(400, 401, 403, 415) } },
+    },
+    "/v1/admin/tenants/{tenant}/viewer-sessions": {
+      parameters: [tenantParam],
+      post: { summary: "Mint a one-time console link", security: [{ adminToken: [] }], requestBody: { required: false, ...json("MintViewerLink") }, responses: { "201": { description: "Minted", ...json("ViewerLink") }, ...problems(400, 401, 404, 415) } },
+      get: { summary: "List the tenant's console links (never their tokens)", security: [{ adminToken: [] }], responses: { "200": { description: "Links" }, ...problems(401, 404) } },
+    },
+    "/v1/admin/tenants/{tenant}/viewer-sessions/{id}": {
+      parameters: [tenantParam, { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+      delete: { summary: "Revoke a console link and every session made from it", security: [{ adminToken: [] }], responses: { "204": { description: "Revoked" }, ...problems(401, 404) } },
+    },
+  };
+}
+
 /** OpenAPI 3.1 document; request schemas come from the same zod schemas that validate requests. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -23,6 +62,10 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "Tenant API key (tk_…)" },
         adminToken: { type: "http", scheme: "bearer", description: "Administrator token" },
+        consoleSession: {
+          type: "apiKey", in: "cookie", name: "tk_console",
+          description: "Console session cookie (HttpOnly). Accepted by the tenant GET routes in place of an API key, with the session's scopes; any other method also needs the header x-csrf-token.",
+        },
       },
       schemas: {
         EventInput: schema(eventInputSchema),
@@ -34,6 +77,30 @@ export function openApiDocument(): Record<string, unknown> {
         CreateTenant: schema(createTenantSchema),
         CreateApiKey: schema(createApiKeySchema),
         Category: { type: "string", enum: [...categoryIds] },
+        Scope: { type: "string", enum: [...scopes] },
+        ApiKeySignIn: schema(apiKeySignInSchema),
+        LinkExchange: schema(linkExchangeSchema),
+        MintViewerLink: schema(mintViewerLinkSchema),
+        ConsoleSession: {
+          type: "object",
+          required: ["id", "tenant", "scopes", "expiresAt", "csrfToken", "via"],
+          properties: {
+            id: { type: "string", format: "uuid" }, tenant: { type: "string" },
+            scopes: { type: "array", items: { type: "string", enum: [...viewerScopes] } },
+            expiresAt: { type: "string", format: "date-time" },
+            csrfToken: { type: "string", description: "Send as x-csrf-token on every request other than GET/HEAD made with the cookie" },
+            via: { type: "string", enum: ["api_key", "link"] },
+          },
+        },
+        ViewerLink: {
+          type: "object",
+          required: ["id", "token", "url", "expiresAt", "scopes"],
+          properties: {
+            id: { type: "string", format: "uuid" }, token: { type: "string", description: "Shown once; single use" },
+            url: { type: "string", description: "<server base>/signin#token=<token>" }, expiresAt: { type: "string", format: "date-time" },
+            scopes: { type: "array", items: { type: "string", enum: [...viewerScopes] } }, subject: { type: "string" },
+          },
+        },
         Problem: {
           type: "object",
           required: ["type", "title", "status", "code"],
@@ -80,6 +147,7 @@ export function openApiDocument(): Record<string, unknown> {
         ],
         delete: { summary: "Revoke an API key", security: [{ adminToken: [] }], responses: { "204": { description: "Revoked" }, ...problems(401, 404) } },
       },
+      ...consolePaths(),
       "/healthz": { get: { summary: "Process is up", responses: { "200": { description: "ok" } } } },
       "/readyz": { get: { summary: "Database reachable and migrations applied", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition" } } } },

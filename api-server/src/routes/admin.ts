@@ -6,6 +6,8 @@ import { tenantIdSchema } from "@trailkeeper/core/events/model.ts";
 import { requireAdmin } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import { createApiKey, listApiKeys, revokeApiKey, scopes, type ApiKeyResolver } from "../services/api-keys.ts";
+import { defaultLinkTtlSeconds, listLinks, mintLink, revokeLink, viewerScopes } from "../services/viewer-sessions.ts";
+import { mintedLinkBody, mintViewerLinkSchema, optionalJsonBody, requestOrigin } from "./console-sessions.ts";
 import { jsonBody } from "./events.ts";
 
 export const createTenantSchema = z.strictObject({ id: tenantIdSchema });
@@ -26,7 +28,7 @@ async function tenantExists(pool: Pool, tenant: string): Promise<void> {
   if (res.rowCount === 0) throw new Problem(404, "unknown_tenant", `tenant ${tenant} does not exist`);
 }
 
-export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: ApiKeyResolver }): Router {
+export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: ApiKeyResolver; publicUrl?: string | undefined }): Router {
   const r = Router();
   const { pool } = deps;
   r.use("/v1/admin", requireAdmin(deps.adminToken));
@@ -57,6 +59,29 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
     if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_api_key", `no API key ${id}`);
     if (!(await revokeApiKey(pool, tenant, id))) throw new Problem(404, "unknown_api_key", `tenant ${tenant} has no live API key ${id}`);
     deps.resolver.forget(id);
+    res.status(204).end();
+  });
+
+  r.post("/v1/admin/tenants/:tenant/viewer-sessions", optionalJsonBody(), async (req, res) => {
+    const body = parse(mintViewerLinkSchema, req.body);
+    const tenant = req.params.tenant as string;
+    await tenantExists(pool, tenant);
+    const mint = { tenant, scopes: body.scopes ?? [...viewerScopes], subject: body.subject ?? null, ttlSeconds: body.ttlSeconds ?? defaultLinkTtlSeconds, minter: { kind: "admin" as const } };
+    const link = await mintLink(pool, mint, requestOrigin(req));
+    res.status(201).set("cache-control", "no-store").json(mintedLinkBody(req, deps.publicUrl, link));
+  });
+
+  r.get("/v1/admin/tenants/:tenant/viewer-sessions", async (req, res) => {
+    const tenant = req.params.tenant as string;
+    await tenantExists(pool, tenant);
+    res.json({ viewerSessions: await listLinks(pool, tenant) });
+  });
+
+  r.delete("/v1/admin/tenants/:tenant/viewer-sessions/:id", async (req, res) => {
+    const tenant = req.params.tenant as string;
+    const id = req.params.id as string;
+    if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_viewer_session", `no viewer session ${id}`);
+    if (!(await revokeLink(pool, tenant, id, requestOrigin(req)))) throw new Problem(404, "unknown_viewer_session", `tenant ${tenant} has no unrevoked viewer session ${id}`);
     res.status(204).end();
   });
   return r;

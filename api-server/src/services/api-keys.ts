@@ -1,16 +1,18 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { appendToChain } from "@trailkeeper/core/db/event-store.ts";
-import { inTransaction, type Pool } from "@trailkeeper/core/db/pool.ts";
-import { uuidv7 } from "@trailkeeper/core/ids.ts";
-import { toPendingEvent } from "@trailkeeper/core/events/model.ts";
+import { inTransaction, type Pool, type PoolClient } from "@trailkeeper/core/db/pool.ts";
+import { adminActor, appendAuditEvent } from "./audit-events.ts";
+import { resolveViewerSession, type SessionLookup } from "./viewer-sessions.ts";
 
-export const scopes = ["events:write", "events:read", "events:export", "integrity:read"] as const;
+export const scopes = ["events:write", "events:read", "events:export", "integrity:read", "viewer:create"] as const;
 export type Scope = (typeof scopes)[number];
 
 export interface ApiKeyPrincipal {
+  /** The actor recorded for what this principal does: the API key's id, or a console session's subject. */
   keyId: string;
   tenant: string;
   scopes: readonly Scope[];
+  /** Set when the request was authenticated by a console session cookie instead of a bearer key. */
+  session?: { id: string; via: "api_key" | "link" };
 }
 
 export interface ApiKeySummary {
@@ -25,23 +27,14 @@ export interface ApiKeySummary {
 const keyPrefix = "tk_";
 export const hashKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
 
-/** The admin actor recorded for key creation and revocation. */
-const adminActor = { id: "admin", name: "Administrator", type: "system" } as const;
-
-async function recordKeyEvent(client: Parameters<Parameters<typeof inTransaction>[1]>[0], tenant: string, action: "apikey.create" | "apikey.revoke", key: { id: string; name: string | null; prefix: string; scopes: readonly string[] }) {
-  const pending = toPendingEvent(
-    {
-      actor: { ...adminActor },
-      action,
-      resource: { type: "api_key", id: key.id, ...(key.name ? { name: key.name } : {}) },
-      outcome: "success",
-      details: { keyPrefix: key.prefix, scopes: [...key.scopes] },
-    },
-    tenant,
-    uuidv7(),
-    new Date(),
-  );
-  await appendToChain(client, tenant, [pending]);
+async function recordKeyEvent(client: PoolClient, tenant: string, action: "apikey.create" | "apikey.revoke", key: { id: string; name: string | null; prefix: string; scopes: readonly string[] }) {
+  await appendAuditEvent(client, tenant, {
+    actor: { ...adminActor },
+    action,
+    resource: { type: "api_key", id: key.id, ...(key.name ? { name: key.name } : {}) },
+    outcome: "success",
+    details: { keyPrefix: key.prefix, scopes: [...key.scopes] },
+  });
 }
 
 /** Creates a key with 256 random bits; only its hash is stored, the key itself is returned once. */
@@ -112,6 +105,11 @@ export class ApiKeyResolver {
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(h, { principal, expires: Date.now() + this.#ttlMs });
     return principal;
+  }
+
+  /** Console session cookies are looked up on every request, uncached, so that a revocation takes effect at once. */
+  resolveSession(token: string): Promise<SessionLookup> {
+    return resolveViewerSession(this.#pool, token);
   }
 
   forget(keyId: string): void {
