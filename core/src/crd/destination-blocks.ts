@@ -101,17 +101,25 @@ export const elasticsearchSchema = withRules(
   ],
 );
 
-export const syslogTransports = ["udp", "tcp", "tls"] as const;
+export const syslogTransports = ["udp", "tcp", "tls", "relp", "relp-tls"] as const;
 export type SyslogTransport = (typeof syslogTransports)[number];
-/** IANA ports: 514 for UDP (RFC 5426) and, by long custom, TCP; 6514 for TLS (RFC 5425). */
-export const defaultSyslogPorts: Record<SyslogTransport, number> = { udp: 514, tcp: 514, tls: 6514 };
+/** The transports that run over TLS and so take the `tls` block. */
+export const syslogTlsTransports = ["tls", "relp-tls"] as const satisfies readonly SyslogTransport[];
+/**
+ * IANA ports: 514 for UDP (RFC 5426) and, by long custom, TCP; 6514 for TLS (RFC 5425). RELP has no IANA port;
+ * 2514 is the one rsyslog's documentation uses for imrelp.
+ */
+export const defaultSyslogPorts: Record<SyslogTransport, number> = { udp: 514, tcp: 514, tls: 6514, relp: 2514, "relp-tls": 2514 };
 
 export const syslogSchema = withRules(
   z
     .object({
       host: hostSchema.describe("Receiver host name or IP address."),
-      port: z.int().min(1).max(65535).optional().describe("Receiver port. Default: 514 for udp and tcp, 6514 for tls."),
-      transport: z.enum(syslogTransports).default("tls").describe("udp (RFC 5426, unacknowledged), tcp (RFC 6587 octet counting) or tls (RFC 5425)."),
+      port: z.int().min(1).max(65535).optional().describe("Receiver port. Default: 514 for udp and tcp, 6514 for tls, 2514 for relp and relp-tls."),
+      transport: z
+        .enum(syslogTransports)
+        .default("tls")
+        .describe("udp (RFC 5426, unacknowledged), tcp (RFC 6587 octet counting), tls (RFC 5425), or relp / relp-tls (rsyslog's RELP, every message acknowledged; plain or over TLS)."),
       facility: z.int().min(0).max(23).default(13).describe("Syslog facility number; 13 is \"log audit\"."),
       appName: z.string().min(1).max(48).regex(/^[!-~]{1,48}$/, "must be 1 to 48 printable ASCII characters without spaces").default("trailkeeper").describe("RFC 5424 APP-NAME."),
       tls: tlsSchema.optional(),
@@ -119,11 +127,11 @@ export const syslogSchema = withRules(
     .describe("Syslog, RFC 5424 messages."),
   [
     {
-      rule: "!has(self.tls) || self.transport == 'tls'",
-      message: "tls settings apply only to transport tls",
+      rule: `!has(self.tls) || self.transport in [${syslogTlsTransports.map((t) => `'${t}'`).join(", ")}]`,
+      message: "tls settings apply only to transports tls and relp-tls",
       reason: "FieldValueForbidden",
       fieldPath: ".tls",
-      holds: (v) => v.tls === undefined || v.transport === "tls",
+      holds: (v) => v.tls === undefined || (syslogTlsTransports as readonly string[]).includes(v.transport),
     },
   ],
 );

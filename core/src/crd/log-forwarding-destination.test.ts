@@ -70,9 +70,13 @@ describe("LogForwardingDestination spec", () => {
     expect(errors({ elasticsearch: { url: "https://es:9200", index: "a", basicAuth: { username: "u", passwordSecretRef: ref("p") } } })).toEqual([]);
   });
 
-  it("defaults syslog to TLS, facility 13 and accepts tls only with transport tls", () => {
+  it("defaults syslog to TLS, facility 13 and accepts tls only with transports tls and relp-tls", () => {
     expect(schema.parse({ syslog: { host: "syslog.example.com" } }).syslog).toMatchObject({ transport: "tls", facility: 13, appName: "trailkeeper" });
-    expect(errors({ syslog: { host: "10.0.0.5", transport: "tcp", tls: { insecureSkipVerify: true } } })).toContain("syslog.tls: tls settings apply only to transport tls");
+    for (const transport of ["tcp", "udp", "relp"]) {
+      expect(errors({ syslog: { host: "10.0.0.5", transport, tls: { insecureSkipVerify: true } } })).toContain("syslog.tls: tls settings apply only to transports tls and relp-tls");
+    }
+    expect(errors({ syslog: { host: "10.0.0.5", transport: "relp-tls", tls: { insecureSkipVerify: true } } })).toEqual([]);
+    expect(errors({ syslog: { host: "10.0.0.5", transport: "relp" } })).toEqual([]);
     expect(errors({ syslog: { host: "h", facility: 24 } }).length).toBe(1);
     expect(errors({ syslog: { host: "h", port: 0 } }).length).toBe(1);
     expect(errors({ syslog: { host: "h", appName: "has space" } }).length).toBe(1);

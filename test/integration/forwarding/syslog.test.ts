@@ -4,7 +4,7 @@ import { udpMaxMessageBytes } from "../../../core/src/destinations/syslog/sender
 import type { EventInput } from "../../../core/src/events/model.ts";
 import { testPki } from "../../protocol-servers/pki.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
-import { startRsyslog, type ParsedSyslogMessage, type RunningRsyslog } from "../../support/rsyslog.ts";
+import { liveConnectionsTo, startRsyslog, type ParsedSyslogMessage, type RunningRsyslog } from "../../support/rsyslog.ts";
 import { forwardingHostname, range, startForwarding, until } from "./harness.ts";
 
 const pki = testPki();
@@ -97,7 +97,7 @@ describe("forwarding to syslog, parsed by a real rsyslog", () => {
     await until(() => parsedFor(run.tenant, receiver).length >= 10);
     const before = parsedFor(run.tenant, receiver);
     await receiver.stop();
-    await new Promise((r) => setTimeout(r, 200)); // the forwarder's idle connection sees the close
+    await until(() => liveConnectionsTo(port) === 0); // the forwarder's idle connection has seen the close
     await run.append(10);
     await until(() => run.forwarder.stats.failed >= 1);
     expect(run.forwarder.stats.lastError).toMatch(/^syslog receiver 127\.0\.0\.1:\d+: connection refused/);

@@ -108,7 +108,7 @@ describe("invalid custom resources are rejected by the API server with the CRD's
     const r = create("LogForwardingDestination", "bad-site", { datadog: { site: "datadoghq.de", apiKeySecretRef: secretRef("datadog", "api-key") } });
     expectRejected(r, 'spec.datadog.site: Unsupported value: "datadoghq.de": supported values: "datadoghq.com", "us3.datadoghq.com"');
     const transport = create("LogForwardingDestination", "bad-transport", { syslog: { host: "syslog.example.com", transport: "quic" } });
-    expectRejected(transport, 'spec.syslog.transport: Unsupported value: "quic": supported values: "udp", "tcp", "tls"');
+    expectRejected(transport, 'spec.syslog.transport: Unsupported value: "quic": supported values: "udp", "tcp", "tls", "relp", "relp-tls"');
   });
 
   it("a URL that is not one", () => {

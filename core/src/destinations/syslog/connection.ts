@@ -3,6 +3,12 @@ import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { assertHostAllowed, guardedLookup, type EgressPolicy } from "../../net/egress.ts";
 import { tlsConnectOptions, type ResolvedTls } from "../../net/tls.ts";
 
+/**
+ * Idle time before TCP keepalive probes start. Node then probes every second, ten times (TCP_KEEPINTVL=1,
+ * TCP_KEEPCNT=10), so a peer that vanished while the connection was idle is noticed within about 20 s.
+ */
+export const keepAliveIdleMs = 10_000;
+
 /** Opens a connection and resolves once it is usable: TCP connected, or TLS handshake done and verified. */
 export function open(kind: "tcp" | "tls", host: string, port: number, egress: EgressPolicy, tls: ResolvedTls, signal: AbortSignal): Promise<Socket | TLSSocket> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,13 @@
-import { defaultSyslogPorts } from "../../crd/destination-blocks.ts";
+import { defaultSyslogPorts, type DestinationConfig } from "../../crd/destination-blocks.ts";
+import { DeliveryError } from "../../forwarding/classify.ts";
+import type { EventSender, SendOutcome } from "../../forwarding/types.ts";
 import { allDelivered } from "../../forwarding/types.ts";
 import { resolveTls } from "../../net/tls.ts";
 import { encodedOnce, noProtocolLimit } from "../delivery.ts";
-import type { SenderFactory } from "../types.ts";
-import { formatSyslogMessage, octetCountedFrame } from "./rfc5424.ts";
-import { streamTransport } from "./stream-transport.ts";
+import type { SenderFactory, SenderInput } from "../types.ts";
+import { formatSyslogMessage, octetCountedFrame, type SyslogIdentity } from "./rfc5424.ts";
+import { isRelp, relpTransport, type RelpBatchResult } from "./relp-transport.ts";
+import { streamTransport, type StreamEndpoint } from "./stream-transport.ts";
 import { udpTransport } from "./udp-transport.ts";
 
 /**
@@ -13,21 +16,46 @@ import { udpTransport } from "./udp-transport.ts";
  */
 export const udpMaxMessageBytes = 2048;
 
+type SyslogConfig = DestinationConfig<"syslog">;
+
+function streamEndpoint({ config, secrets, egress, timeoutMs }: SenderInput<"syslog">, port: number): StreamEndpoint {
+  const kind = config.transport === "tls" || config.transport === "relp-tls" ? "tls" : "tcp";
+  return { kind, host: config.host, port, egress, tls: resolveTls(config.tls, secrets), timeoutMs };
+}
+
+/** RELP answers per message, in order: the acknowledged prefix is delivered, the rest is sent again. */
+export function outcomeOfRelpBatch(size: number, result: RelpBatchResult): SendOutcome {
+  if (result.acknowledged >= size) return allDelivered(size);
+  const failure = result.failure ?? new DeliveryError("retryable", `the syslog receiver acknowledged ${result.acknowledged} of ${size} messages`);
+  if (result.acknowledged === 0) throw failure;
+  const reason = failure.message;
+  return { items: Array.from({ length: size }, (_, i) => (i < result.acknowledged ? { status: "delivered" as const } : { status: "retry" as const, reason })) };
+}
+
+/** How each transport wants a message: RELP and UDP carry it bare, TCP and TLS octet-counted (RFC 6587 §3.4.1). */
+function encoderFor(config: SyslogConfig, identity: SyslogIdentity) {
+  if (config.transport === "udp") return encodedOnce((event) => formatSyslogMessage(event, identity, udpMaxMessageBytes));
+  if (isRelp(config.transport)) return encodedOnce((event) => formatSyslogMessage(event, identity));
+  return encodedOnce((event) => octetCountedFrame(formatSyslogMessage(event, identity)));
+}
+
 /**
- * Syslog delivery: RFC 5424 messages over TLS (RFC 5425) or TCP with octet counting, or UDP (RFC 5426). A batch is
- * delivered when its bytes are written and flushed; no syslog receiver acknowledges more (see docs/forwarding.md).
+ * Syslog delivery: RFC 5424 messages over RELP (each acknowledged by the receiver), TLS (RFC 5425) or TCP with
+ * octet counting, or UDP (RFC 5426). Over TCP, TLS and UDP a batch is delivered when its bytes are handed to the
+ * kernel, which is all those protocols tell a sender (see docs/forwarding.md); over RELP, when it is acknowledged.
  */
-export const syslogSender: SenderFactory<"syslog"> = ({ config, secrets, egress, timeoutMs, hostname }) => {
+export const syslogSender: SenderFactory<"syslog"> = (input): EventSender => {
+  const { config, egress, hostname } = input;
   const port = config.port ?? defaultSyslogPorts[config.transport];
-  const identity = { facility: config.facility, hostname, appName: config.appName };
-  const udp = config.transport === "udp";
-  const transport = udp
-    ? udpTransport({ host: config.host, port, egress })
-    : streamTransport({ kind: config.transport === "tls" ? "tls" : "tcp", host: config.host, port, egress, tls: resolveTls(config.tls, secrets), timeoutMs });
-  const encode = encodedOnce((event) => (udp ? formatSyslogMessage(event, identity, udpMaxMessageBytes) : octetCountedFrame(formatSyslogMessage(event, identity))));
+  const encode = encoderFor(config, { facility: config.facility, hostname, appName: config.appName });
+  const base = { limits: noProtocolLimit, encodedSize: (event: Parameters<typeof encode>[0]) => encode(event).length };
+  if (isRelp(config.transport)) {
+    const relp = relpTransport(streamEndpoint(input, port));
+    return { ...base, send: async (batch, signal) => outcomeOfRelpBatch(batch.length, await relp.send(batch.map(encode), signal)), close: () => relp.close() };
+  }
+  const transport = config.transport === "udp" ? udpTransport({ host: config.host, port, egress }) : streamTransport(streamEndpoint(input, port));
   return {
-    limits: noProtocolLimit,
-    encodedSize: (event) => encode(event).length,
+    ...base,
     async send(batch, signal) {
       await transport.send(batch.map(encode), signal);
       return allDelivered(batch.length);
