@@ -22,8 +22,6 @@ export function encodedOnce<T>(encode: (event: StoredEvent) => T): (event: Store
   };
 }
 
-export const isSuccess = (status: number): boolean => status >= 200 && status < 300;
-
 /** A whole request the destination did not take, as the forwarder's error: kind by the one classifier, Retry-After kept. */
 export function responseFailure(res: HttpResponse, url: URL, hint?: string): DeliveryError {
   const text = describeResponse(res, url);

@@ -1,7 +1,10 @@
 import { Agent, request } from "undici";
 import { CheckFailure, type FailureReason } from "../checks/check-result.ts";
-import { assertHostAllowed, guardedLookup, type EgressPolicy } from "../net/egress.ts";
-import { tlsConnectOptions, type ResolvedTls } from "../net/tls.ts";
+import type { TlsSpec } from "../crd/common.ts";
+import { guardedLookup, type EgressPolicy } from "../net/egress.ts";
+import { allowedHttpUrl } from "../net/http-endpoint.ts";
+import { resolveTls, tlsConnectOptions, type ResolvedTls } from "../net/tls.ts";
+import type { DestinationInput, DestinationKind } from "./types.ts";
 
 export const userAgent = "trailkeeper/0.1";
 
@@ -56,12 +59,7 @@ export function joinUrl(base: URL, path: string): URL {
  * somewhere the user did not configure.
  */
 export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
-  const baseUrl = new URL(endpoint.baseUrl);
-  if (baseUrl.protocol !== "https:" && baseUrl.protocol !== "http:") throw new CheckFailure("InvalidConfig", `unsupported URL scheme ${baseUrl.protocol}`);
-  if (baseUrl.protocol === "http:" && !endpoint.allowInsecureHttp) {
-    throw new CheckFailure("InvalidConfig", "plain http:// is not allowed; use https:// or set allowInsecureHttp: true");
-  }
-  assertHostAllowed(baseUrl.hostname, endpoint.egress);
+  const baseUrl = allowedHttpUrl(endpoint.baseUrl, endpoint.allowInsecureHttp, endpoint.egress);
   const agent = new Agent({
     connect: { ...tlsConnectOptions(endpoint.tls), lookup: guardedLookup(endpoint.egress), timeout: endpoint.timeoutMs },
     headersTimeout: endpoint.timeoutMs,
@@ -86,6 +84,30 @@ export function createHttpClient(endpoint: HttpEndpoint): HttpClient {
   };
 }
 
+/** The settings every HTTP destination block has; the URL is not among them, as Datadog derives its own. */
+export interface HttpBlock {
+  tls?: TlsSpec | undefined;
+  allowInsecureHttp: boolean;
+}
+
+/** What of a destination's input its client needs: any kind's block that has the HTTP settings. */
+export type HttpClientInput = Pick<DestinationInput<DestinationKind>, "secrets" | "egress" | "timeoutMs"> & { config: HttpBlock };
+
+/** A destination's client, built the same way for its check and its sender. */
+export function httpClientFor(input: HttpClientInput, baseUrl: string): HttpClient {
+  const { config, secrets, egress, timeoutMs } = input;
+  return createHttpClient({ baseUrl, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+}
+
+/**
+ * What a destination's check and sender share, built once by the kind's `<kind>/connection.ts`: the client and the
+ * headers every request carries (credentials, accept). Each request adds only its own (content-type, channel).
+ */
+export interface HttpConnection {
+  client: HttpClient;
+  headers: Readonly<Record<string, string>>;
+}
+
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, maxResponseBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -108,6 +130,8 @@ export function parseJson<T>(text: string): T | undefined {
   }
 }
 
+export const isSuccess = (status: number): boolean => status >= 200 && status < 300;
+
 /**
  * What an HTTP status means for a connectivity check, for every HTTP destination; destinations override only what
  * their protocol defines differently (e.g. Splunk's code 5 on a 400). Whether a *delivery* is retried is a
@@ -115,7 +139,7 @@ export function parseJson<T>(text: string): T | undefined {
  * core/src/forwarding/classify.ts.
  */
 export function reasonForHttpStatus(status: number): "Succeeded" | FailureReason {
-  if (status >= 200 && status < 300) return "Succeeded";
+  if (isSuccess(status)) return "Succeeded";
   if (status === 401 || status === 403) return "InvalidCredentials";
   if (status === 404 || status === 410) return "NotFound";
   if (status === 408) return "Timeout";

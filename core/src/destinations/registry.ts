@@ -1,5 +1,4 @@
-import type { CheckOutcome } from "../checks/check-result.ts";
-import { outcomeOfError, runCheck } from "../checks/run-check.ts";
+import { checkedTester } from "../checks/checked-tester.ts";
 import { parseDuration } from "../crd/duration.ts";
 import type { LogForwardingDestinationSpec } from "../crd/log-forwarding-destination.ts";
 import { destinationKindOf } from "../crd/log-forwarding-destination.ts";
@@ -53,6 +52,13 @@ export interface SenderDeps extends DestinationDeps {
   hostname?: string;
 }
 
+/** The spec's one destination block; `caller` names who was handed a spec that skipped validation. */
+function destinationBlock(spec: LogForwardingDestinationSpec, caller: string): { kind: DestinationKind; config: DestinationConfig<DestinationKind> } {
+  const kind = destinationKindOf(spec);
+  if (kind === undefined) throw new Error(`${caller} needs a validated spec with exactly one destination block`);
+  return { kind, config: spec[kind] as DestinationConfig<typeof kind> };
+}
+
 function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: DestinationDeps, timeoutMs: number): DestinationDriver {
   const factory: DestinationFactory<K> = destinationRegistry[kind];
   return factory({ kind, config, secrets: deps.secrets, egress: deps.egress, timeoutMs });
@@ -64,29 +70,9 @@ function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConf
  * key — yields a destination whose check reports why, so the caller has one path for every failure.
  */
 export function createDestination(spec: LogForwardingDestinationSpec, deps: DestinationDeps): Destination {
-  const kind = destinationKindOf(spec);
-  if (kind === undefined) throw new Error("createDestination needs a validated spec with exactly one destination block");
+  const { kind, config } = destinationBlock(spec, "createDestination");
   const timeoutMs = parseDuration(spec.timeout);
-  const config = spec[kind] as DestinationConfig<typeof kind>;
-  let driver: DestinationDriver;
-  try {
-    driver = buildDriver(kind, config, deps, timeoutMs);
-  } catch (err) {
-    return brokenDestination(kind, outcomeOfError(err, false, timeoutMs));
-  }
-  return {
-    kind,
-    check: (ctx = {}) => runCheck((signal) => driver.check(signal), { timeoutMs, signal: ctx.signal }),
-    close: () => driver.close(),
-  };
-}
-
-function brokenDestination(kind: DestinationKind, outcome: CheckOutcome): Destination {
-  return {
-    kind,
-    check: async () => ({ ...outcome, latencyMs: 0 }),
-    close: async () => {},
-  };
+  return { kind, ...checkedTester(() => buildDriver(kind, config, deps, timeoutMs), timeoutMs) };
 }
 
 function buildSender<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: SenderDeps, timeoutMs: number): EventSender {
@@ -100,9 +86,7 @@ function buildSender<K extends DestinationKind>(kind: K, config: DestinationConf
  * fails every send, retryably, with the reason, so the cursor holds and the reason shows in status until fixed.
  */
 export function createSender(spec: LogForwardingDestinationSpec, deps: SenderDeps): EventSender {
-  const kind = destinationKindOf(spec);
-  if (kind === undefined) throw new Error("createSender needs a validated spec with exactly one destination block");
-  const config = spec[kind] as DestinationConfig<typeof kind>;
+  const { kind, config } = destinationBlock(spec, "createSender");
   try {
     return buildSender(kind, config, deps, parseDuration(spec.timeout));
   } catch (err) {

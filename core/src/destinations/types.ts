@@ -1,4 +1,4 @@
-import type { CheckOutcome, CheckResult } from "../checks/check-result.ts";
+import type { CheckDriver, Tester } from "../checks/checked-tester.ts";
 import type { DestinationConfig, DestinationKind } from "../crd/destination-blocks.ts";
 import type { EventSender } from "../forwarding/types.ts";
 import type { EgressPolicy } from "../net/egress.ts";
@@ -18,14 +18,9 @@ export interface DestinationInput<K extends DestinationKind> {
 
 /**
  * What each destination kind implements, in `core/src/destinations/<kind>/`. Timeouts, latency and error
- * classification of checks are applied around it by `createDestination`, once for all kinds.
+ * classification of checks are applied around it by `createDestination` (through checkedTester), once for all kinds.
  */
-export interface DestinationDriver {
-  /** Tests connectivity and credentials, writing as little as the protocol allows (see docs/crds.md). */
-  check(signal: AbortSignal): Promise<CheckOutcome>;
-  /** Releases sockets and agents; the driver is not used afterwards. */
-  close(): Promise<void>;
-}
+export type DestinationDriver = CheckDriver;
 
 export type DestinationFactory<K extends DestinationKind> = (input: DestinationInput<K>) => DestinationDriver;
 
@@ -44,14 +39,7 @@ export interface SenderInput<K extends DestinationKind> extends DestinationInput
  */
 export type SenderFactory<K extends DestinationKind> = (input: SenderInput<K>) => EventSender;
 
-export interface CheckContext {
-  /** Aborts the check from outside (shutdown, lost leadership); the timeout comes from the spec. */
-  signal?: AbortSignal;
-}
-
 /** A destination as the operator and the forwarder use it. */
-export interface Destination {
+export interface Destination extends Tester {
   readonly kind: DestinationKind;
-  check(ctx?: CheckContext): Promise<CheckResult>;
-  close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
-import { CheckFailure } from "../checks/check-result.ts";
 import type { RecordingStorageSpec } from "../crd/recording-storage.ts";
-import { assertHostAllowed, guardedLookup, type EgressPolicy } from "../net/egress.ts";
+import { guardedLookup, type EgressPolicy } from "../net/egress.ts";
+import { allowedHttpUrl } from "../net/http-endpoint.ts";
 import { resolveTls, tlsConnectOptions } from "../net/tls.ts";
 import { requireSecretText, type SecretSource } from "../secrets.ts";
 
@@ -21,11 +21,7 @@ export function createS3Client(spec: RecordingStorageSpec, deps: S3Deps, options
   const creds = spec.credentialsSecretRef;
   const accessKeyId = requireSecretText(deps.secrets, { name: creds.name, key: creds.accessKeyIdKey });
   const secretAccessKey = requireSecretText(deps.secrets, { name: creds.name, key: creds.secretAccessKeyKey });
-  if (spec.endpoint !== undefined) {
-    const url = new URL(spec.endpoint);
-    if (url.protocol === "http:" && !spec.allowInsecureHttp) throw new CheckFailure("InvalidConfig", "plain http:// endpoint is not allowed; use https:// or set allowInsecureHttp: true");
-    assertHostAllowed(url.hostname, deps.egress);
-  }
+  if (spec.endpoint !== undefined) allowedHttpUrl(spec.endpoint, spec.allowInsecureHttp, deps.egress);
   const lookup = guardedLookup(deps.egress);
   const tls = resolveTls(spec.tls, deps.secrets);
   return new S3Client({

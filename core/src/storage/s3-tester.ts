@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { CheckFailure, succeeded, type CheckOutcome, type CheckResult, type FailureReason } from "../checks/check-result.ts";
-import { outcomeOfError, runCheck } from "../checks/run-check.ts";
+import { CheckFailure, succeeded, type CheckOutcome, type FailureReason } from "../checks/check-result.ts";
+import { checkedTester, type Tester } from "../checks/checked-tester.ts";
 import { parseDuration } from "../crd/duration.ts";
 import type { RecordingStorageSpec } from "../crd/recording-storage.ts";
 import { createS3Client, keyUnderPrefix, type S3Deps } from "./s3-client.ts";
@@ -123,24 +123,11 @@ export async function probeBucket(s3: S3Client, spec: RecordingStorageSpec, sign
   return succeeded([summary, ...notes].join("; "));
 }
 
-export interface RecordingStorageTester {
-  check(ctx?: { signal?: AbortSignal }): Promise<CheckResult>;
-  close(): Promise<void>;
-}
-
-/** The connectivity tester for a RecordingStorage, shaped like a Destination so the operator treats both alike. */
-export function recordingStorageTester(spec: RecordingStorageSpec, deps: S3Deps): RecordingStorageTester {
-  const timeoutMs = parseDuration(spec.timeout);
-  let s3: S3Client;
-  try {
+/** The connectivity tester for a RecordingStorage, wrapped like a destination's so the operator treats both alike. */
+export function recordingStorageTester(spec: RecordingStorageSpec, deps: S3Deps): Tester {
+  return checkedTester(() => {
     // One attempt: a check reports what happened now; the next interval is the retry.
-    s3 = createS3Client(spec, deps, { maxAttempts: 1 });
-  } catch (err) {
-    const outcome = outcomeOfError(err, false, timeoutMs);
-    return { check: async () => ({ ...outcome, latencyMs: 0 }), close: async () => {} };
-  }
-  return {
-    check: (ctx = {}) => runCheck((signal) => probeBucket(s3, spec, signal), { timeoutMs, signal: ctx.signal }),
-    close: async () => s3.destroy(),
-  };
+    const s3 = createS3Client(spec, deps, { maxAttempts: 1 });
+    return { check: (signal) => probeBucket(s3, spec, signal), close: async () => s3.destroy() };
+  }, parseDuration(spec.timeout));
 }

@@ -1,15 +1,9 @@
-import type { CheckResult } from "@trailkeeper/core/checks/check-result.ts";
+import type { Tester } from "@trailkeeper/core/checks/checked-tester.ts";
 import type { SecretKeyRef } from "@trailkeeper/core/crd/common.ts";
 import type { EgressPolicy } from "@trailkeeper/core/net/egress.ts";
 import type { SecretSource } from "@trailkeeper/core/secrets.ts";
 import type { z } from "zod";
 import type { CustomResource } from "../kube/types.ts";
-
-/** A connectivity tester: a core Destination or the RecordingStorage S3 tester. */
-export interface Tester {
-  check(ctx: { signal?: AbortSignal }): Promise<CheckResult>;
-  close(): Promise<void>;
-}
 
 export type ParsedSpec<S> = { ok: true; spec: S } | { ok: false; message: string };
 
@@ -28,6 +22,7 @@ export interface CheckedKind<S> {
   checkType(spec: S): string;
   /** status.type, for kinds that show one. */
   statusType(spec: S): string | undefined;
+  /** A core Destination or the RecordingStorage S3 tester, both built by core's checkedTester. */
   tester(spec: S, deps: { secrets: SecretSource; egress: EgressPolicy }): Tester;
 }
 

@@ -35,7 +35,7 @@ function fixture() {
     checkType: () => "fake",
     statusType: () => "webhook",
     tester: () => ({
-      check: async ({ signal }) => {
+      check: async ({ signal } = {}) => {
         checks++;
         return hangCheck === undefined ? result : hangCheck(signal!);
       },

@@ -1,22 +1,17 @@
 import { CheckFailure, succeeded } from "../../checks/check-result.ts";
-import { resolveTls } from "../../net/tls.ts";
-import { requireSecretText } from "../../secrets.ts";
-import { createHttpClient, describeResponse, parseJson, statusFailure } from "../http.ts";
+import { describeResponse, parseJson, statusFailure } from "../http.ts";
 import type { DestinationFactory } from "../types.ts";
-import { datadogBaseUrls, datadogSites } from "./sites.ts";
-
-export const validatePath = "/api/v1/validate";
-export const logsPath = "/api/v2/logs";
+import { datadogConnection, validatePath } from "./connection.ts";
+import { datadogSites } from "./sites.ts";
 
 /** `GET /api/v1/validate` on the site's API host: checks the key and writes nothing (protocols.md §2). */
-export const datadogDestination: DestinationFactory<"datadog"> = ({ config, secrets, egress, timeoutMs }) => {
-  const apiKey = requireSecretText(secrets, config.apiKeySecretRef);
-  const { api } = datadogBaseUrls(config.site, config.endpoint);
-  const client = createHttpClient({ baseUrl: api, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const datadogDestination: DestinationFactory<"datadog"> = (input) => {
+  const { config } = input;
+  const { client, headers } = datadogConnection(input, "api");
   const siteLabel = `${config.site} (${datadogSites[config.site].label})`;
   return {
     async check(signal) {
-      const res = await client.request({ method: "GET", path: validatePath, headers: { "dd-api-key": apiKey, accept: "application/json" }, signal });
+      const res = await client.request({ method: "GET", path: validatePath, headers, signal });
       const reply = parseJson<{ valid?: boolean }>(res.text);
       if (res.status === 200 && reply?.valid === true) return succeeded(`API key is valid on ${config.endpoint === undefined ? siteLabel : client.baseUrl.origin}`);
       if (res.status === 401 || res.status === 403) {

@@ -1,14 +1,11 @@
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { allDelivered } from "../../forwarding/types.ts";
-import { resolveTls } from "../../net/tls.ts";
-import { requireSecretText } from "../../secrets.ts";
-import { encodedOnce, isSuccess, responseFailure } from "../delivery.ts";
-import { createHttpClient, joinUrl } from "../http.ts";
+import { encodedOnce, responseFailure } from "../delivery.ts";
+import { isSuccess, joinUrl } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
-import { logsPath } from "./datadog.ts";
+import { datadogConnection, logsPath } from "./connection.ts";
 import { datadogLogEntry } from "./log-entry.ts";
-import { datadogBaseUrls } from "./sites.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -19,14 +16,14 @@ export const datadogLimits = { maxEvents: 1000, maxBytes: 5_000_000 - 2 };
  * Datadog Logs API v2: a gzipped JSON array per batch to the site's intake host (or the endpoint override). 202 is
  * delivered; the intake reports nothing per log, so a 400 is bisected by the forwarder to find the bad one.
  */
-export const datadogSender: SenderFactory<"datadog"> = ({ config, secrets, egress, timeoutMs, hostname }) => {
-  const apiKey = requireSecretText(secrets, config.apiKeySecretRef);
-  const { intake } = datadogBaseUrls(config.site, config.endpoint);
-  const client = createHttpClient({ baseUrl: intake, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const datadogSender: SenderFactory<"datadog"> = (input) => {
+  const { config, hostname } = input;
+  const connection = datadogConnection(input, "intake");
+  const client = connection.client;
   const logsUrl = joinUrl(client.baseUrl, logsPath);
   const options = { source: config.source, service: config.service, hostname, tags: config.tags ?? [] };
   const encode = encodedOnce((event) => JSON.stringify(datadogLogEntry(event, options)));
-  const headers = { "dd-api-key": apiKey, "content-type": "application/json", "content-encoding": "gzip", accept: "application/json" };
+  const headers = { ...connection.headers, "content-type": "application/json", "content-encoding": "gzip" };
   return {
     limits: datadogLimits,
     encodedSize: (event) => Buffer.byteLength(encode(event)) + 1,

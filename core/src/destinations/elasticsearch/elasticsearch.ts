@@ -1,8 +1,7 @@
 import { CheckFailure, succeeded } from "../../checks/check-result.ts";
-import { resolveTls } from "../../net/tls.ts";
-import { requireSecretText, type SecretSource } from "../../secrets.ts";
-import { createHttpClient, describeResponse, parseJson, statusFailure, type HttpClient } from "../http.ts";
-import type { DestinationConfig, DestinationFactory } from "../types.ts";
+import { describeResponse, parseJson, statusFailure, type HttpClient } from "../http.ts";
+import type { DestinationFactory } from "../types.ts";
+import { elasticsearchConnection } from "./connection.ts";
 
 /**
  * Privileges a forwarder needs on the target: `create_doc` to add documents with the `create` action (the only one
@@ -10,15 +9,6 @@ import type { DestinationConfig, DestinationFactory } from "../types.ts";
  */
 export const writePrivilege = "create_doc";
 export const autoCreatePrivilege = "auto_configure";
-
-export function authorizationHeader(config: DestinationConfig<"elasticsearch">, secrets: SecretSource): string {
-  if (config.apiKeySecretRef !== undefined) return `ApiKey ${requireSecretText(secrets, config.apiKeySecretRef)}`;
-  if (config.basicAuth !== undefined) {
-    const password = requireSecretText(secrets, config.basicAuth.passwordSecretRef);
-    return `Basic ${Buffer.from(`${config.basicAuth.username}:${password}`).toString("base64")}`;
-  }
-  throw new CheckFailure("InvalidConfig", "set apiKeySecretRef or basicAuth");
-}
 
 interface EsErrorBody {
   error?: { type?: string; reason?: string };
@@ -63,11 +53,8 @@ async function targetPrivileges(client: HttpClient, headers: Record<string, stri
   return privileges;
 }
 
-export const elasticsearchDestination: DestinationFactory<"elasticsearch"> = ({ config, secrets, egress, timeoutMs }) => {
-  const headers = { authorization: authorizationHeader(config, secrets), accept: "application/json" };
-  const target = config.dataStream ?? config.index ?? "";
-  const targetLabel = config.dataStream === undefined ? `index ${target}` : `data stream ${target}`;
-  const client = createHttpClient({ baseUrl: config.url, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const elasticsearchDestination: DestinationFactory<"elasticsearch"> = (input) => {
+  const { client, headers, target, targetLabel } = elasticsearchConnection(input);
   return {
     async check(signal) {
       const cluster = await clusterInfo(client, headers, signal);

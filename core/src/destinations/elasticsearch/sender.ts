@@ -1,11 +1,10 @@
 import { DeliveryError } from "../../forwarding/classify.ts";
-import { resolveTls } from "../../net/tls.ts";
 import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
-import { createHttpClient, joinUrl, parseJson } from "../http.ts";
+import { joinUrl, parseJson } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { bulkCreatePair, bulkFilterPath, bulkOutcomes, type BulkReply } from "./bulk.ts";
 import { ecsDocument } from "./ecs.ts";
-import { authorizationHeader } from "./elasticsearch.ts";
+import { elasticsearchConnection } from "./connection.ts";
 
 /** Elastic advises against going beyond a couple tens of megabytes per `_bulk` request (protocols.md §3). */
 export const bulkMaxRequestBytes = 20 * 1024 * 1024;
@@ -18,11 +17,11 @@ const bulkMaxResponseBytes = 32 * 1024 * 1024;
  * documents: the per-item statuses decide, so one bad document is dead-lettered and a throttled one retried
  * without resending (or duplicating) the rest.
  */
-export const elasticsearchSender: SenderFactory<"elasticsearch"> = ({ config, secrets, egress, timeoutMs }) => {
-  const target = config.dataStream ?? config.index ?? "";
-  const path = `/${encodeURIComponent(target)}/_bulk`;
-  const headers = { authorization: authorizationHeader(config, secrets), "content-type": "application/x-ndjson", accept: "application/json" };
-  const client = createHttpClient({ baseUrl: config.url, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const elasticsearchSender: SenderFactory<"elasticsearch"> = (input) => {
+  const connection = elasticsearchConnection(input);
+  const client = connection.client;
+  const path = `/${encodeURIComponent(connection.target)}/_bulk`;
+  const headers = { ...connection.headers, "content-type": "application/x-ndjson" };
   const bulkUrl = joinUrl(client.baseUrl, path);
   const encode = encodedOnce((event) => bulkCreatePair(event.id, JSON.stringify(ecsDocument(event))));
   return {

@@ -1,24 +1,10 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { DeliveryError } from "../../forwarding/classify.ts";
 import { parseJson, type HttpClient } from "../http.ts";
-import { hecPaths } from "./splunk-hec.ts";
+import { hecPaths } from "./connection.ts";
 
 const firstPollMs = 100;
 const maxPollMs = 2000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      signal.removeEventListener("abort", abort);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", abort, { once: true });
-  });
-}
 
 /**
  * Waits until Splunk reports `ackId` of this channel indexed. A 200 without acknowledgement only means "queued",
@@ -34,7 +20,8 @@ export async function awaitIndexed(client: HttpClient, headers: Record<string, s
     const acks = parseJson<{ acks?: Record<string, boolean> }>(res.text)?.acks;
     if (res.status === 200 && acks?.[String(ackId)] === true) return;
     last = res.status === 200 ? "not yet indexed" : `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
-    await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), signal);
+    // Rejects with an AbortError when the forwarder stops; the forwarder then discards the attempt, whatever the error.
+    await delay(Math.min(wait, Math.max(0, deadline - Date.now())), undefined, { signal });
     wait = Math.min(maxPollMs, wait * 2);
   }
   throw new DeliveryError("retryable", `Splunk did not acknowledge indexing of ackId ${ackId} within ${Math.round(timeoutMs / 1000)} s (${last}); resending the batch`);

@@ -1,15 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { allDelivered } from "../../forwarding/types.ts";
-import { resolveTls } from "../../net/tls.ts";
-import { requireSecretText } from "../../secrets.ts";
 import { encodedOnce, noProtocolLimit } from "../delivery.ts";
-import { createHttpClient, describeResponse, joinUrl, parseJson } from "../http.ts";
+import { describeResponse, joinUrl, parseJson } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { awaitIndexed } from "./ack.ts";
+import { hecPaths, splunkHecConnection } from "./connection.ts";
 import { hecBatchBody, hecEnvelope } from "./envelope.ts";
 import type { HecReply } from "./hec-codes.ts";
 import { hecDeliveryError, invalidEventIndex, partialBatchOutcome } from "./hec-delivery.ts";
-import { hecPaths } from "./splunk-hec.ts";
 
 /** Splunk Cloud accepts 1 MB per request; staying under 900 KB leaves room for proxies (protocols.md §1). */
 export const hecMaxRequestBytes = 900_000;
@@ -22,13 +20,14 @@ export const ackTimeoutFactor = 6;
  * acknowledgement, harmless without); with `indexerAcknowledgement` a batch is delivered only once its ackId is
  * reported indexed.
  */
-export const splunkHecSender: SenderFactory<"splunkHec"> = ({ config, secrets, egress, timeoutMs }) => {
-  const token = requireSecretText(secrets, config.tokenSecretRef);
-  const client = createHttpClient({ baseUrl: config.url, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const splunkHecSender: SenderFactory<"splunkHec"> = (input) => {
+  const { config, timeoutMs } = input;
+  const connection = splunkHecConnection(input);
+  const client = connection.client;
   const eventUrl = joinUrl(client.baseUrl, hecPaths.event);
   // One channel per sender: ack ids count per channel, and a new forwarder starts a new count.
   const channel = randomUUID();
-  const headers = { authorization: `Splunk ${token}`, "content-type": "application/json", "x-splunk-request-channel": channel };
+  const headers = { ...connection.headers, "content-type": "application/json", "x-splunk-request-channel": channel };
   const meta = { sourcetype: config.sourcetype, index: config.index, source: config.source, host: config.host };
   const encode = encodedOnce((event) => hecEnvelope(event, meta));
   return {

@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { CheckFailure, succeeded, type CheckOutcome } from "../../checks/check-result.ts";
-import { resolveTls } from "../../net/tls.ts";
-import { requireSecretText } from "../../secrets.ts";
-import { createHttpClient, describeResponse, parseJson, statusFailure, type HttpClient } from "../http.ts";
+import { describeResponse, parseJson, statusFailure, type HttpClient, type HttpConnection } from "../http.ts";
 import type { DestinationFactory } from "../types.ts";
+import { hecPaths, splunkHecConnection } from "./connection.ts";
 import { hecCodeFailure, hecHealthy, hecNoData, type HecReply } from "./hec-codes.ts";
-
-export const hecPaths = { event: "/services/collector/event", raw: "/services/collector/raw", ack: "/services/collector/ack", health: "/services/collector/health" } as const;
 
 /** Step 1: is this a healthy HEC? It answers for any token, so it proves only TCP/TLS and the endpoint. */
 async function checkHealth(client: HttpClient, signal: AbortSignal): Promise<void> {
@@ -24,11 +21,11 @@ async function checkHealth(client: HttpClient, signal: AbortSignal): Promise<voi
  * Step 2: the token check that writes nothing — an empty POST to the event endpoint. A valid token gets code 5
  * "No data"; token problems get 401/403 with their own codes. It cannot prove the token may write the index.
  */
-async function checkToken(client: HttpClient, token: string, signal: AbortSignal): Promise<CheckOutcome> {
+async function checkToken({ client, headers }: HttpConnection, signal: AbortSignal): Promise<CheckOutcome> {
   const res = await client.request({
     method: "POST",
     path: hecPaths.event,
-    headers: { authorization: `Splunk ${token}`, "x-splunk-request-channel": randomUUID(), "content-type": "application/json" },
+    headers: { ...headers, "x-splunk-request-channel": randomUUID(), "content-type": "application/json" },
     body: "",
     signal,
   });
@@ -41,14 +38,13 @@ async function checkToken(client: HttpClient, token: string, signal: AbortSignal
   throw statusFailure(res, client.baseUrl);
 }
 
-export const splunkHecDestination: DestinationFactory<"splunkHec"> = ({ config, secrets, egress, timeoutMs }) => {
-  const token = requireSecretText(secrets, config.tokenSecretRef);
-  const client = createHttpClient({ baseUrl: config.url, tls: resolveTls(config.tls, secrets), allowInsecureHttp: config.allowInsecureHttp, egress, timeoutMs });
+export const splunkHecDestination: DestinationFactory<"splunkHec"> = (input) => {
+  const connection = splunkHecConnection(input);
   return {
     async check(signal) {
-      await checkHealth(client, signal);
-      return checkToken(client, token, signal);
+      await checkHealth(connection.client, signal);
+      return checkToken(connection, signal);
     },
-    close: () => client.close(),
+    close: () => connection.client.close(),
   };
 };
