@@ -5,13 +5,19 @@ import type { NoteSigner, NoteVerifier } from "@trailkeeper/core/integrity/signi
 import type { Logger } from "@trailkeeper/core/log.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { Problem, problemHandler } from "./problem.ts";
+import type { ConsoleOptions } from "./console-config.ts";
 import { adminRouter } from "./routes/admin.ts";
+import { consoleSessionsRouter } from "./routes/console-sessions.ts";
+import { consoleStaticRouter } from "./routes/console-static.ts";
 import { eventsRouter } from "./routes/events.ts";
 import { integrityRouter } from "./routes/integrity.ts";
+import { proofsRouter } from "./routes/proofs.ts";
 import { opsRouter } from "./routes/ops.ts";
+import { parseQueryString } from "./routes/query-params.ts";
 import { searchRouter } from "./routes/search.ts";
 import { ApiKeyResolver } from "./services/api-keys.ts";
 import type { IngestBatcher } from "./services/ingest.ts";
+import { StreamingReads, type StreamingReadLimits } from "./services/streaming-reads.ts";
 
 export interface AppDeps {
   pool: Pool;
@@ -23,6 +29,9 @@ export interface AppDeps {
   verifier: NoteVerifier;
   logName: string;
   isShuttingDown: () => boolean;
+  console: ConsoleOptions;
+  /** Limits on exports and verifications, which hold a connection as long as their client takes. */
+  streamingReads: StreamingReadLimits;
 }
 
 /** The express app without `listen`, so tests run it in-process on port 0 against a real database. */
@@ -30,6 +39,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // Strict UTF-8: a query string is never silently altered before it is validated (or recorded, for exports).
+  app.set("query parser", parseQueryString);
   const resolver = new ApiKeyResolver(deps.pool);
 
   app.use((req, res, next) => {
@@ -50,9 +61,14 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(opsRouter(deps));
   app.use(eventsRouter({ resolver, batcher: deps.batcher }));
-  app.use(searchRouter({ pool: deps.pool, resolver, batcher: deps.batcher }));
-  app.use(integrityRouter({ pool: deps.pool, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName }));
-  app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver }));
+  const streamingReads = new StreamingReads(deps.streamingReads);
+  app.use(searchRouter({ pool: deps.pool, resolver, batcher: deps.batcher, log: deps.log, streamingReads }));
+  app.use(integrityRouter({ pool: deps.pool, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
+  app.use(proofsRouter({ pool: deps.pool, resolver }));
+  app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
+  app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl }));
+  // After every API and ops route: the console answers the GETs nothing else matched.
+  app.use(consoleStaticRouter(deps.console));
   app.use((req, _res, next) => next(new Problem(404, "not_found", `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler((err, req) => deps.log.error("unhandled error", { err, path: req.path })));
   return app;

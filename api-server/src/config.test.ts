@@ -9,6 +9,20 @@ describe("API server configuration", () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it("applies database and HTTP timeout defaults, and accepts 0 to turn a database limit off", () => {
+    expect(loadApiServerConfig({})).toMatchObject({
+      TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: 5000, TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: 30_000, TRAILKEEPER_DB_IDLE_IN_TX_TIMEOUT_MS: 60_000,
+      TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS: 10_000, TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS: 60_000, TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: 5000,
+      TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: 25_000,
+    });
+    expect(loadApiServerConfig({ TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: "0" }).TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS).toBe(0);
+  });
+
+  it("rejects a headers timeout longer than the request timeout, and negative timeouts", () => {
+    expect(() => loadApiServerConfig({ TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS: "20000", TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS: "10000" })).toThrow(/TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS/);
+    expect(() => loadApiServerConfig({ TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: "-1", TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "0" })).toThrow(/TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS[\s\S]*TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS/);
+  });
+
   it("reports every problem at once", () => {
     let err: unknown;
     try {

@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { parseConfig } from "@trailkeeper/core/config.ts";
+import { consoleConfigShape } from "./console-config.ts";
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+/** Milliseconds, where 0 turns the limit off. */
+const millisOrOff = (def: number) => z.coerce.number().int().min(0).default(def);
 
 export const apiServerConfigSchema = z
   .object({
@@ -15,7 +18,21 @@ export const apiServerConfigSchema = z
     TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: positiveInt(1000),
     TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: positiveInt(60),
     TRAILKEEPER_DB_POOL_SIZE: positiveInt(20),
+    TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: millisOrOff(5000),
+    TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: millisOrOff(30_000),
+    TRAILKEEPER_DB_IDLE_IN_TX_TIMEOUT_MS: millisOrOff(60_000),
+    // Exports and verifications (streaming reads): see services/streaming-reads.ts.
+    TRAILKEEPER_DB_RESERVED_FOR_INGEST: z.coerce.number().int().positive().optional(),
+    TRAILKEEPER_EXPORTS_PER_TENANT: positiveInt(4),
+    TRAILKEEPER_EXPORT_QUEUE_TIMEOUT_MS: millisOrOff(2000),
+    TRAILKEEPER_EXPORT_STALL_TIMEOUT_MS: positiveInt(30_000),
+    TRAILKEEPER_EXPORT_STATEMENT_TIMEOUT_MS: millisOrOff(3_600_000),
+    TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+    TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS: positiveInt(60_000),
+    TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5000),
+    TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    ...consoleConfigShape,
   })
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.TRAILKEEPER_ADMIN_TOKEN) {
@@ -23,6 +40,12 @@ export const apiServerConfigSchema = z
     }
     if (c.DATABASE_URL && !c.TRAILKEEPER_SIGNING_KEY_FILE) {
       ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_SIGNING_KEY_FILE"], message: "is required when DATABASE_URL is set: every replica must sign with the same key" });
+    }
+    if (c.TRAILKEEPER_DB_RESERVED_FOR_INGEST !== undefined && c.TRAILKEEPER_DB_RESERVED_FOR_INGEST >= c.TRAILKEEPER_DB_POOL_SIZE) {
+      ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_DB_RESERVED_FOR_INGEST"], message: "must be below TRAILKEEPER_DB_POOL_SIZE (exports need at least one connection)" });
+    }
+    if (c.TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS > c.TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS"], message: "must not exceed TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)" });
     }
   });
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { Server as NetServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@trailkeeper/core/db/embedded.ts";
 import { migrate } from "@trailkeeper/core/db/migrate.ts";
@@ -11,9 +11,12 @@ import { loadSigningKey, parseVerifierKey } from "@trailkeeper/core/integrity/si
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { createApp } from "./app.ts";
 import type { ApiServerEnv } from "./config.ts";
+import { consoleOptions } from "./console-config.ts";
 import { createMetrics } from "./metrics.ts";
 import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
+import { streamingReadLimits } from "./services/streaming-reads.ts";
+import { startViewerCleanup } from "./services/viewer-sessions.ts";
 
 export interface RunningApiServer {
   url: string;
@@ -40,7 +43,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   let embedded: EmbeddedPostgresHandle | undefined;
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.TRAILKEEPER_DATA_DIR, log: (l) => log.debug("postgres", { line: l.trim() }) });
+    // A cluster that dies (killed, crashed) is restarted on the same port; the pool reconnects by itself.
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.TRAILKEEPER_DATA_DIR,
+      restartOnExit: true,
+      log: (l) => log.debug("postgres", { line: l.trim() }),
+      notice: (message, fields) => log.warn(message, fields),
+    });
     databaseUrl = embedded.url;
     log.info("embedded postgres started", { dataDir: path.resolve(config.TRAILKEEPER_DATA_DIR) });
   }
@@ -52,8 +61,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     !config.DATABASE_URL,
   );
   const verifier = parseVerifierKey(signer.vkey);
-  const pool = createPool(databaseUrl, config.TRAILKEEPER_DB_POOL_SIZE);
-  const applied = await migrate(pool);
+  const pool = createPool(databaseUrl, {
+    max: config.TRAILKEEPER_DB_POOL_SIZE,
+    acquireTimeoutMs: config.TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS,
+    statementTimeoutMs: config.TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.TRAILKEEPER_DB_IDLE_IN_TX_TIMEOUT_MS,
+  });
+  const applied = await migrateWithoutTimeouts(databaseUrl);
   if (applied.length) log.info("migrations applied", { applied });
 
   const metrics = createMetrics(pool);
@@ -69,14 +83,22 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     policy: { everyEvents: config.TRAILKEEPER_CHECKPOINT_EVERY_EVENTS, everySeconds: config.TRAILKEEPER_CHECKPOINT_EVERY_SECONDS },
   });
   checkpointer.start();
+  const viewerCleanup = startViewerCleanup(pool, log);
   let shuttingDown = false;
-  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config) });
+  const server = createHttpServer(config, (req, res) => {
+    // While draining, every response ends its connection, so that keep-alive clients reconnect elsewhere.
+    if (shuttingDown) res.setHeader("connection", "close");
+    app(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
   log.info("api server listening", { url });
+  log.info(`console at ${config.TRAILKEEPER_PUBLIC_URL ?? url}/`, { consoleDir: path.resolve(config.TRAILKEEPER_CONSOLE_DIR) });
 
   return {
     url,
@@ -85,15 +107,57 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     checkpointer,
     async close() {
       shuttingDown = true;
-      // Stop accepting, let in-flight requests and their group commits finish, then release the database.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log);
       await batcher.idle();
-      await closed;
       await checkpointer.stop();
+      await viewerCleanup.stop();
       await pool.end();
+      // The database stops last: everything above may still be writing to it.
       await embedded?.stop();
       log.info("api server stopped");
     },
   };
+}
+
+/**
+ * On a connection of its own without the pool's statement timeout: a migration over a large table, or waiting for
+ * another replica's migration lock, may take longer than any request should.
+ */
+async function migrateWithoutTimeouts(databaseUrl: string): Promise<string[]> {
+  const pool = createPool(databaseUrl, 1);
+  try {
+    return await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+function createHttpServer(config: ApiServerEnv, handler: Parameters<typeof createServer>[1]): Server {
+  return createServer({
+    headersTimeout: config.TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks the two timeouts above on this interval (default 30 s), which would stretch a short limit.
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(config.TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS / 4)),
+  }, handler);
+}
+
+/**
+ * Stops accepting connections and waits until every open one has ended: in-flight requests (and their group
+ * commits) finish, a request that arrives on an open keep-alive connection is still served (with
+ * `Connection: close`), and an idle keep-alive connection is left to its keep-alive timeout, by which time the
+ * client has stopped reusing it (it was told the timeout in `Keep-Alive`). http.Server#close would instead
+ * destroy idle connections at once, racing a request the client is sending on one. After `timeoutMs` whatever
+ * is left (a long export) is cut.
+ */
+async function drain(server: Server, timeoutMs: number, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  const deadline = setTimeout(() => {
+    log.warn("shutdown timeout: closing the remaining connections", { timeoutMs });
+    server.closeAllConnections();
+  }, timeoutMs);
+  await closed;
+  clearTimeout(deadline);
+  // Also stops Node's timeout-checking interval; the listener and every connection are already closed.
+  server.close();
 }

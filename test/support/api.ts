@@ -15,11 +15,15 @@ export async function testSigningKeyFile(db: TestDatabase): Promise<string> {
   return file;
 }
 
-/** A real API server on port 0 against a test database. */
+/**
+ * A real API server on port 0 against a test database. Its keep-alive timeout is 1 s: close() waits for idle
+ * keep-alive connections to expire (see docs/operations.md), and with a 1 s announcement fetch does not keep
+ * connections at all, so closing takes no time.
+ */
 export async function startTestApi(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningApiServer> {
   const config = apiServerConfigSchema.parse({
     PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url, TRAILKEEPER_ADMIN_TOKEN: testAdminToken,
-    TRAILKEEPER_SIGNING_KEY_FILE: await testSigningKeyFile(db), ...env,
+    TRAILKEEPER_SIGNING_KEY_FILE: await testSigningKeyFile(db), TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000", ...env,
   });
   return startApiServer(config, silentLogger);
 }

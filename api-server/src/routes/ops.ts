@@ -11,12 +11,11 @@ export function opsRouter(deps: { pool: Pool; metrics: ApiMetrics; isShuttingDow
   });
   r.get("/readyz", async (_req, res) => {
     if (deps.isShuttingDown()) return void res.status(503).json({ status: "shutting down" });
-    try {
-      if (!(await migrationsApplied(deps.pool))) return void res.status(503).json({ status: "migrations pending" });
-      res.json({ status: "ready" });
-    } catch {
-      res.status(503).json({ status: "database unreachable" });
-    }
+    // Reachability first: migrationsApplied reads a failed query as "not applied".
+    const reachable = await deps.pool.query("SELECT 1").then(() => true, () => false);
+    if (!reachable) return void res.status(503).json({ status: "database unreachable" });
+    if (!(await migrationsApplied(deps.pool))) return void res.status(503).json({ status: "migrations pending" });
+    res.json({ status: "ready" });
   });
   r.get("/metrics", async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
