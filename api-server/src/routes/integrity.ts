@@ -6,6 +6,7 @@ import type { NoteSigner, NoteVerifier } from "@trailkeeper/core/integrity/signi
 import { requireScope } from "../auth.ts";
 import { Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
+import type { StreamingReads } from "../services/streaming-reads.ts";
 import { verifyStoredChain } from "../services/verify.ts";
 import { decodeCursor, encodeCursor, pageSchema, parseQuery } from "./query-params.ts";
 
@@ -13,7 +14,7 @@ const verifyParams = z
   .object({ fromSeq: z.coerce.number().int().min(1).default(1), toSeq: z.coerce.number().int().min(1).optional() })
   .refine((p) => p.toSeq === undefined || p.toSeq >= p.fromSeq, { message: "toSeq must not be below fromSeq", path: ["toSeq"] });
 
-export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; signer: NoteSigner; verifier: NoteVerifier; logName: string }): Router {
+export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; signer: NoteSigner; verifier: NoteVerifier; logName: string; streamingReads: StreamingReads }): Router {
   const r = Router();
   const { pool } = deps;
   const scope = requireScope(deps.resolver, "integrity:read");
@@ -21,7 +22,8 @@ export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; si
   r.get("/v1/integrity/verify", scope, async (req, res) => {
     const query = req.query as Record<string, unknown>;
     const [p] = parseQuery(query, verifyParams);
-    const result = await verifyStoredChain(pool, deps.verifier, req.principal!.tenant, p.fromSeq, p.toSeq);
+    const done = await deps.streamingReads.admit(req.principal!.tenant);
+    const result = await verifyStoredChain(pool, deps.verifier, req.principal!.tenant, p.fromSeq, p.toSeq, deps.streamingReads.limits.statementTimeoutMs).finally(done);
     const { ok, checked, headSeq, headHash, failure } = result;
     res.json({ ok, checked, headSeq, headHash, ...(failure ? { failure } : {}) });
   });

@@ -12,8 +12,9 @@ import type { NoteVerifier } from "@trailkeeper/core/integrity/signing-key.ts";
  * Verifies a tenant's stored chain from `fromSeq` to `toSeq` (default: the head) against the signed checkpoints
  * stored beside it. Checkpoint signatures are checked with our public key, so a database administrator who
  * rewrites events and recomputes hashes, or deletes the tail, is caught by a checkpoint they cannot re-sign.
+ * `statementTimeoutMs` replaces the pool's statement timeout for this walk, which may read millions of rows.
  */
-export function verifyStoredChain(pool: Pool, verifier: NoteVerifier, tenant: string, fromSeq: number, toSeq?: number): Promise<VerifyResult> {
+export function verifyStoredChain(pool: Pool, verifier: NoteVerifier, tenant: string, fromSeq: number, toSeq?: number, statementTimeoutMs?: number): Promise<VerifyResult> {
   // One snapshot: events appended while the walk runs must not be taken for rows past the head.
   return withConnection(pool, async (db) => {
     const head = (await readChainHead(db, tenant)) ?? { seq: 0, hash: genesisHash };
@@ -47,5 +48,5 @@ export function verifyStoredChain(pool: Pool, verifier: NoteVerifier, tenant: st
       (row) => walker.push(rowToSerialisableEvent(row)),
     );
     return walker.finish({ complete, expectedHead: complete ? head : undefined });
-  }, { snapshot: true });
+  }, { snapshot: true, ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }) });
 }

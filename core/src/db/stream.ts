@@ -3,18 +3,30 @@ import { to as copyTo } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 import type { Pool, PoolClient } from "./pool.ts";
 
+export interface ConnectionOptions {
+  /** Run `fn` in one read-only REPEATABLE READ transaction: every query sees the database as of the first one. */
+  snapshot?: boolean;
+  /**
+   * `statement_timeout` for this connection alone (0: none), in place of the pool's default, which is sized for
+   * short statements and would cancel a long export; the default is restored before the connection is returned.
+   */
+  statementTimeoutMs?: number;
+}
+
 /**
  * Runs `fn` on a connection of its own. If `fn` fails (e.g. the HTTP client of an export went away), the
  * connection is discarded rather than returned, which ends whatever it was running on the server (a COPY, a
- * half-read cursor). With `snapshot`, `fn` runs in one read-only REPEATABLE READ transaction: every query sees the
- * database as of the first one.
+ * half-read cursor).
  */
-export async function withConnection<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, opts: { snapshot?: boolean } = {}): Promise<T> {
+export async function withConnection<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
   const client = await pool.connect();
+  const timeout = opts.statementTimeoutMs;
   try {
+    if (timeout !== undefined) await client.query(`SET statement_timeout = ${Math.max(0, Math.trunc(timeout))}`);
     if (opts.snapshot) await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const result = await fn(client);
     if (opts.snapshot) await client.query("COMMIT");
+    if (timeout !== undefined) await client.query("RESET statement_timeout");
     client.release();
     return result;
   } catch (err) {
@@ -27,7 +39,7 @@ export async function withConnection<T>(pool: Pool, fn: (client: PoolClient) => 
  * Runs `COPY … TO STDOUT` on its own connection and hands `fn` the raw output; the copy stream stops reading the
  * socket while its consumer is full, so PostgreSQL waits rather than the process buffering.
  */
-export function withCopyOut<T>(pool: Pool, statement: string, fn: (data: Readable) => Promise<T>): Promise<T> {
+export function withCopyOut<T>(pool: Pool, statement: string, fn: (data: Readable) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
   return withConnection(pool, async (client) => {
     const stream = client.query(copyTo(statement));
     try {
@@ -36,7 +48,7 @@ export function withCopyOut<T>(pool: Pool, statement: string, fn: (data: Readabl
       stream.destroy();
       throw err;
     }
-  });
+  }, opts);
 }
 
 /**

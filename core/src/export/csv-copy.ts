@@ -52,9 +52,10 @@ const QUOTE = 34;
 
 /**
  * Turns COPY's CSV output (records ending in LF) into RFC 4180 records ending in CRLF. A LF inside a quoted
- * value stays as it is; quoting state is carried across chunk boundaries.
+ * value stays as it is; quoting state is carried across chunk boundaries. `onRecords` hears how many records
+ * each chunk ended (an export counts the rows it wrote).
  */
-export function crlfRecords(): Transform {
+export function crlfRecords(onRecords?: (n: number) => void): Transform {
   let quoted = false;
   let ends = new Uint32Array(1024);
   return new Transform({
@@ -73,6 +74,7 @@ export function crlfRecords(): Transform {
         }
       }
       if (n === 0) return done(null, chunk);
+      onRecords?.(n);
       const out = Buffer.allocUnsafe(chunk.length + n);
       let from = 0;
       let at = 0;

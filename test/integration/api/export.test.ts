@@ -90,11 +90,13 @@ describe("GET /v1/events/export", () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   });
 
-  it("records every export in the chain with its filters", async () => {
+  it("records every export in the chain with its filters: when it starts, and with its outcome when it ends", async () => {
     await download("format=csv&actor=plain&q=invoice");
-    const rows = (await db.pool.query("SELECT details FROM events WHERE tenant = 'exp' AND action = 'audit.export' ORDER BY seq")).rows;
-    expect(JSON.parse(rows.at(-1)!.details)).toEqual({ format: "csv", filters: { actor: "plain", q: "invoice" } });
-    expect(rows.length).toBeGreaterThanOrEqual(3);
+    const rows = (await db.pool.query("SELECT outcome, details FROM events WHERE tenant = 'exp' AND action = 'audit.export' ORDER BY seq")).rows;
+    const [opening, closing] = rows.slice(-2).map((r) => ({ outcome: r.outcome, details: JSON.parse(r.details) }));
+    expect(opening).toEqual({ outcome: "unknown", details: { format: "csv", filters: { actor: "plain", q: "invoice" } } });
+    expect(closing).toMatchObject({ outcome: "success", details: { format: "csv", filters: { actor: "plain", q: "invoice" }, rows: 1 } });
+    expect(rows.length).toBeGreaterThanOrEqual(6);
   });
 
   it("applies every kind of filter to CSV (COPY, values inlined as literals) exactly as to JSONL (bind parameters)", async () => {
