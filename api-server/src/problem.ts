@@ -83,6 +83,10 @@ export function problemHandler(onUnexpected: (err: unknown, req: Request) => voi
       return sendProblem(res, new Problem(400, "malformed_body", "request body could not be decompressed"));
     }
     if (isDatabaseUnavailable(err)) return sendProblem(res, databaseUnavailable());
+    // statement_timeout (57014 query_canceled): the database is busy or the query too broad, not the server broken.
+    if ((err as { code?: unknown }).code === "57014") {
+      return sendProblem(res, new Problem(503, "query_timeout", "the query took longer than the server allows; narrow the filter or retry later", undefined, { retryAfterSeconds: databaseRetryAfterSeconds }));
+    }
     onUnexpected(err, req);
     sendProblem(res, new Problem(500, "internal", "internal error"));
   };

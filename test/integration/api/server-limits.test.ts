@@ -177,3 +177,25 @@ describe("draining on close", () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
+
+describe("statement timeout", () => {
+  it("answers a search cancelled by statement_timeout with 503 query_timeout and Retry-After, not 500", async () => {
+    const short = await startTestApi(db, { TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: "300" });
+    const reader = await tenantWithKey(short.url, "slow-read", ["events:read"]);
+    // An ACCESS EXCLUSIVE lock held elsewhere makes the search wait until its statement_timeout cancels it.
+    const locker = await db.superuser();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+      const res = await call(short.url, "GET", "/v1/events?limit=5", { token: reader });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe("query_timeout");
+      expect(res.headers.get("retry-after")).toBe("5");
+    } finally {
+      await locker.query("ROLLBACK");
+      await locker.end();
+    }
+    expect((await call(short.url, "GET", "/v1/events?limit=5", { token: reader })).status).toBe(200);
+    await short.close();
+  });
+});
