@@ -9,6 +9,7 @@ import type { ConsoleOptions } from "./console-config.ts";
 import { adminRouter } from "./routes/admin.ts";
 import { consoleSessionsRouter } from "./routes/console-sessions.ts";
 import { consoleStaticRouter } from "./routes/console-static.ts";
+import { destinationsRouter } from "./routes/destinations.ts";
 import { eventsRouter } from "./routes/events.ts";
 import { integrityRouter } from "./routes/integrity.ts";
 import { proofsRouter } from "./routes/proofs.ts";
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(proofsRouter({ pool: deps.pool, resolver }));
   app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
   app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl }));
+  app.use(destinationsRouter({ pool: deps.pool, resolver }));
   // After every API and ops route: the console answers the GETs nothing else matched.
   app.use(consoleStaticRouter(deps.console));
   app.use((req, _res, next) => next(new Problem(404, "not_found", `no route for ${req.method} ${req.path}`)));

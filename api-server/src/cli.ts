@@ -15,10 +15,11 @@ const usage = `Usage:
       --url URL        API server (env TRAILKEEPER_URL, default http://127.0.0.1:8080)
       --token TOKEN    admin token (env TRAILKEEPER_ADMIN_TOKEN, else ./.data/admin-token)
 
-  trailkeeper verify <export.jsonl|export.csv> [--checkpoint FILE]... [--public-key FILE] [--filtered] [--json]
+  trailkeeper verify <export.jsonl|export.csv> [--checkpoint FILE]... [--proofs FILE]... [--public-key FILE] [--filtered] [--json]
       --public-key FILE  verifier key (name+id+base64), the JSON of GET /v1/integrity/public-key, or a PEM
                          key with --key-name
       --filtered         the export was filtered: prove each event, not completeness
+      --proofs FILE      a proof bundle (POST /v1/integrity/proofs): prove every event's inclusion in its signed tree
       exit codes: 0 valid, 1 tampered or incomplete, 2 unusable input
 `;
 
@@ -99,7 +100,7 @@ function readText(file: string): string {
 function printReport(r: OfflineReport): void {
   const lines = [
     `${r.exitCode === 0 ? "VALID" : "TAMPERED OR INCOMPLETE"}: ${r.events} ${r.format.toUpperCase()} events of tenant ${r.tenant}, seq ${r.firstSeq}..${r.lastSeq}`,
-    `  hashes recomputed: ${r.events}; signed checkpoints matched: ${r.checkpointsMatched}`,
+    `  hashes recomputed: ${r.events}; signed checkpoints matched: ${r.checkpointsMatched}${r.proven > 0 ? `; inclusion proven: ${r.proven}` : ""}`,
     ...(r.complete ? ["  continuity: proven, no seq missing"] : []),
     ...r.missing.map((m) => `  missing: seq ${m.from}..${m.to}`),
     ...(r.failure ? [`  first failure: seq ${r.failure.seq} ${r.failure.reason}: ${r.failure.message}`] : []),
@@ -111,7 +112,7 @@ function printReport(r: OfflineReport): void {
 function verify(args: string[]): void {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { checkpoint: { type: "string", multiple: true }, "public-key": { type: "string" }, "key-name": { type: "string" }, filtered: { type: "boolean" }, json: { type: "boolean" } },
+    options: { checkpoint: { type: "string", multiple: true }, proofs: { type: "string", multiple: true }, "public-key": { type: "string" }, "key-name": { type: "string" }, filtered: { type: "boolean" }, json: { type: "boolean" } },
   });
   const [file] = positionals;
   if (!file || positionals.length > 1) fail(usage);
@@ -126,7 +127,8 @@ function verify(args: string[]): void {
       }
     }
     const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)));
-    const report = verifyExport(readText(file), { notes, verifier, filtered: values.filtered === true });
+    const proofBundles = (values.proofs ?? []).map(readText);
+    const report = verifyExport(readText(file), { notes, verifier, filtered: values.filtered === true, proofBundles });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report);
     process.exit(report.exitCode);

@@ -4,6 +4,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { eventColumns } from "../../core/src/db/event-rows.ts";
 import { createTenant as createTenantRow } from "../../core/src/db/event-store.ts";
+import { backfillTreeStep } from "../../core/src/db/merkle-tree.ts";
 import { inTransaction, type Pool } from "../../core/src/db/pool.ts";
 import { extendChain, type ChainHead } from "../../core/src/events/chain.ts";
 import { eventInputSchema, toPendingEvent } from "../../core/src/events/model.ts";
@@ -43,5 +44,8 @@ export async function generateTenantEvents(pool: Pool, url: string, tenant: stri
     await client.end();
   }
   await pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", [tenant, head.seq, head.hash]);
+  // COPY bypasses the append path, so the tenant's Merkle tree is built here rather than by the server's back-fill
+  // job in the middle of a measurement.
+  while ((await backfillTreeStep(pool, tenant)) > 0);
   return head;
 }

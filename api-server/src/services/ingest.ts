@@ -1,6 +1,5 @@
-import { appendAtHead, appendToChainWithHead, type AppendedRef } from "@trailkeeper/core/db/event-store.ts";
+import { appendAtHead, appendToChainWithHead, type AppendedRef, type AppendHead } from "@trailkeeper/core/db/event-store.ts";
 import { inTransaction, type Pool } from "@trailkeeper/core/db/pool.ts";
-import type { ChainHead } from "@trailkeeper/core/events/chain.ts";
 import type { PendingEvent } from "@trailkeeper/core/events/model.ts";
 
 interface Waiter {
@@ -30,7 +29,7 @@ export interface IngestObserver {
  * each failure in a row the batcher waits twice as many groups (1, 2, 4 … 64) before trying again.
  */
 interface OptimisticState {
-  head: ChainHead | undefined;
+  head: AppendHead | undefined;
   skip: number;
   backoff: number;
 }

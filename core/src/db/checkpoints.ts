@@ -1,6 +1,7 @@
 import { signCheckpoint, type Checkpoint } from "../integrity/checkpoint-note.ts";
 import type { NoteSigner } from "../integrity/signing-key.ts";
-import { readChainHead } from "./event-store.ts";
+import { treeRoot } from "../integrity/merkle.ts";
+import { readAppendHead } from "./event-store.ts";
 import { inTransaction, type Pool, type Queryable } from "./pool.ts";
 
 export interface StoredCheckpoint extends Checkpoint {
@@ -15,9 +16,14 @@ interface CheckpointRow {
   time: Date;
   key_id: string;
   note: string;
+  root: string | null;
 }
 
-const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({ tenant: r.tenant, seq: Number(r.seq), hash: r.hash, time: r.time.toISOString(), keyId: r.key_id, note: r.note });
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
+  tenant: r.tenant, seq: Number(r.seq), hash: r.hash, ...(r.root === null ? {} : { root: r.root }), time: r.time.toISOString(), keyId: r.key_id, note: r.note,
+});
+
+const checkpointColumns = "tenant, seq, hash, root, time, key_id, note";
 
 /** Per-tenant advisory lock namespace, so that one replica at a time checkpoints a tenant. */
 const checkpointLockSpace = 0x636b7074;
@@ -55,14 +61,16 @@ function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenan
   return inTransaction(pool, async (client) => {
     const lock = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok", [checkpointLockSpace, tenant]);
     if (!lock.rows[0]?.ok) return undefined;
-    const head = await readChainHead(client, tenant);
+    const head = await readAppendHead(client, tenant);
     const last = (await client.query<{ seq: number }>("SELECT max(seq) AS seq FROM checkpoints WHERE tenant = $1", [tenant])).rows[0];
     if (!head || head.seq <= (last?.seq ?? 0)) return undefined;
-    const cp: Checkpoint = { tenant, seq: head.seq, hash: head.hash, time: new Date().toISOString() };
+    // Until the back-fill job has caught up with the chain, the checkpoint signs the chain head alone.
+    const root = head.tree.size === head.seq ? treeRoot(head.tree).toString("hex") : undefined;
+    const cp: Checkpoint = { tenant, seq: head.seq, hash: head.hash, ...(root ? { root } : {}), time: new Date().toISOString() };
     const { note } = signCheckpoint(logName, cp, signer);
     await client.query(
-      "INSERT INTO checkpoints (tenant, seq, hash, time, key_id, note) VALUES ($1, $2, $3, $4, $5, $6)",
-      [tenant, cp.seq, cp.hash, cp.time, signer.keyId, note],
+      "INSERT INTO checkpoints (tenant, seq, hash, root, time, key_id, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [tenant, cp.seq, cp.hash, root ?? null, cp.time, signer.keyId, note],
     );
     return { ...cp, keyId: signer.keyId, note };
   });
@@ -70,7 +78,7 @@ function checkpointTenant(pool: Pool, signer: NoteSigner, logName: string, tenan
 
 export async function listCheckpoints(pool: Pool, tenant: string, limit: number, beforeSeq?: number): Promise<StoredCheckpoint[]> {
   const res = await pool.query<CheckpointRow>(
-    `SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
+    `SELECT ${checkpointColumns} FROM checkpoints WHERE tenant = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
     [tenant, beforeSeq ?? null, limit],
   );
   return res.rows.map(toCheckpoint);
@@ -78,6 +86,18 @@ export async function listCheckpoints(pool: Pool, tenant: string, limit: number,
 
 /** A tenant's checkpoints with fromSeq <= seq <= toSeq, oldest first. */
 export async function checkpointsBetween(db: Queryable, tenant: string, fromSeq: number, toSeq: number): Promise<StoredCheckpoint[]> {
-  const res = await db.query<CheckpointRow>("SELECT tenant, seq, hash, time, key_id, note FROM checkpoints WHERE tenant = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq", [tenant, fromSeq, toSeq]);
+  const res = await db.query<CheckpointRow>(`SELECT ${checkpointColumns} FROM checkpoints WHERE tenant = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`, [tenant, fromSeq, toSeq]);
   return res.rows.map(toCheckpoint);
+}
+
+/** The newest checkpoint that signs a Merkle root (the default tree size of proofs). */
+export async function latestMerkleCheckpoint(db: Queryable, tenant: string): Promise<StoredCheckpoint | undefined> {
+  const res = await db.query<CheckpointRow>(`SELECT ${checkpointColumns} FROM checkpoints WHERE tenant = $1 AND root IS NOT NULL ORDER BY seq DESC LIMIT 1`, [tenant]);
+  return res.rows.map(toCheckpoint)[0];
+}
+
+/** The checkpoints signed at exactly these sizes, by seq. */
+export async function checkpointsAt(db: Queryable, tenant: string, seqs: readonly number[]): Promise<Map<number, StoredCheckpoint>> {
+  const res = await db.query<CheckpointRow>(`SELECT ${checkpointColumns} FROM checkpoints WHERE tenant = $1 AND seq = ANY($2::bigint[])`, [tenant, seqs]);
+  return new Map(res.rows.map((r) => [Number(r.seq), toCheckpoint(r)]));
 }

@@ -1,5 +1,6 @@
 import { extendChain, genesisHash, type ChainHead } from "../events/chain.ts";
 import type { PendingEvent, StoredEvent } from "../events/model.ts";
+import { decodeFrontier, encodeFrontier, extendTree, leafHash, type TreeNode, type TreeState } from "../integrity/merkle.ts";
 import { eventColumnArrayTypes, eventColumns, eventToRow } from "./event-rows.ts";
 import type { Pool, PoolClient, Queryable } from "./pool.ts";
 
@@ -26,14 +27,50 @@ export async function readChainHead(db: Queryable, tenant: string): Promise<Chai
   return row && { seq: Number(row.seq), hash: row.hash };
 }
 
-export async function lockChainHead(client: PoolClient, tenant: string): Promise<ChainHead> {
-  const res = await client.query<{ seq: number; hash: string }>(
-    "SELECT seq, hash FROM chain_heads WHERE tenant = $1 FOR UPDATE",
-    [tenant],
-  );
+/** The chain head with the tenant's Merkle tree state, stored in the same row (ADR 6). */
+export interface AppendHead extends ChainHead {
+  tree: TreeState;
+}
+
+interface HeadRow {
+  seq: number;
+  hash: string;
+  tree_size: number;
+  tree_frontier: Buffer;
+}
+
+const headColumns = "seq, hash, tree_size, tree_frontier";
+
+const toAppendHead = (row: HeadRow): AppendHead => ({ seq: Number(row.seq), hash: row.hash, tree: decodeFrontier(Number(row.tree_size), row.tree_frontier) });
+
+/** The chain head with its tree, without locking it; undefined for an unknown tenant. */
+export async function readAppendHead(db: Queryable, tenant: string): Promise<AppendHead | undefined> {
+  const row = (await db.query<HeadRow>(`SELECT ${headColumns} FROM chain_heads WHERE tenant = $1`, [tenant])).rows[0];
+  return row && toAppendHead(row);
+}
+
+export async function lockChainHead(client: PoolClient, tenant: string): Promise<AppendHead> {
+  const res = await client.query<HeadRow>(`SELECT ${headColumns} FROM chain_heads WHERE tenant = $1 FOR UPDATE`, [tenant]);
   const row = res.rows[0];
   if (!row) throw new UnknownTenantError(tenant);
-  return { seq: Number(row.seq), hash: row.hash };
+  return toAppendHead(row);
+}
+
+/**
+ * The tree after appending `events` at `head`. While the back-fill job has not caught up with the chain
+ * (tree size below the head seq) the tree is left alone: the job adds these events later, in order.
+ */
+export function growTree(head: AppendHead, events: readonly StoredEvent[]): { tree: TreeState; completed: TreeNode[] } {
+  if (head.tree.size !== head.seq) return { tree: head.tree, completed: [] };
+  return extendTree(head.tree, events.map((e) => leafHash(e.hash)));
+}
+
+/** The `unnest` arrays (level, idx, hash) of completed Merkle nodes. */
+export const nodeArrays = (nodes: readonly TreeNode[]) => [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)];
+
+export async function insertMerkleNodes(client: Queryable, tenant: string, nodes: readonly TreeNode[]): Promise<void> {
+  if (nodes.length === 0) return;
+  await client.query("INSERT INTO merkle_nodes (tenant, level, idx, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[])", [tenant, ...nodeArrays(nodes)]);
 }
 
 /**
@@ -49,7 +86,7 @@ export async function appendToChain(client: PoolClient, tenant: string, pending:
  * appendToChain, also returning the chain head after the append. With `newIds` the caller guarantees that no
  * id can already be stored (ids it generated itself), which saves the lookup of stored ids.
  */
-export async function appendToChainWithHead(client: PoolClient, tenant: string, pending: readonly PendingEvent[], opts: { newIds?: boolean } = {}): Promise<{ refs: AppendedRef[]; head: ChainHead }> {
+export async function appendToChainWithHead(client: PoolClient, tenant: string, pending: readonly PendingEvent[], opts: { newIds?: boolean } = {}): Promise<{ refs: AppendedRef[]; head: AppendHead }> {
   const head = await lockChainHead(client, tenant);
   const stored = opts.newIds ? new Map<string, ChainHead & { id: string }>() : await storedRefs(client, tenant, pending);
   // Each input maps to a stored row or to its first occurrence among the fresh events.
@@ -64,10 +101,13 @@ export async function appendToChainWithHead(client: PoolClient, tenant: string, 
     fresh.push(p);
     return { index: fresh.length - 1, duplicate: false };
   });
-  const { events, head: newHead } = extendChain(head, fresh);
+  const { events, head: chained } = extendChain(head, fresh);
+  const { tree, completed } = growTree(head, events);
+  const newHead = { ...chained, tree };
   if (events.length > 0) {
     await insertEvents(client, events);
-    await client.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", [tenant, newHead.seq, newHead.hash]);
+    await insertMerkleNodes(client, tenant, completed);
+    await client.query("UPDATE chain_heads SET seq = $2, hash = $3, tree_size = $4, tree_frontier = $5 WHERE tenant = $1", [tenant, newHead.seq, newHead.hash, tree.size, encodeFrontier(tree.frontier)]);
     await client.query("SELECT pg_notify($1, $2)", [appendChannel, `${tenant}:${newHead.seq}`]);
   }
   const refs = plan.map((step) => {
@@ -107,16 +147,24 @@ async function insertEvents(client: PoolClient, events: readonly StoredEvent[]):
  * by the caller): a stored id fails the statement on the unique (tenant, id) index, writing nothing.
  *
  * Compared with appendToChain (BEGIN, SELECT … FOR UPDATE, INSERT, UPDATE, NOTIFY, COMMIT) this is one round
- * trip, and no lock is held while this process's event loop is busy elsewhere.
+ * trip, and no lock is held while this process's event loop is busy elsewhere. The Merkle frontier moves with
+ * the head and the completed tree nodes are inserted by the same statement, under the same condition (the
+ * expected tree size is part of it, as the back-fill job may move the tree of an unchanged chain).
  */
-export async function appendAtHead(pool: Pool, tenant: string, expected: ChainHead, pending: readonly PendingEvent[]): Promise<{ refs: AppendedRef[]; head: ChainHead } | undefined> {
-  const { events, head } = extendChain(expected, pending);
+export async function appendAtHead(pool: Pool, tenant: string, expected: AppendHead, pending: readonly PendingEvent[]): Promise<{ refs: AppendedRef[]; head: AppendHead } | undefined> {
+  const { events, head: chained } = extendChain(expected, pending);
+  const { tree, completed } = growTree(expected, events);
+  const head = { ...chained, tree };
   const n = eventColumns.length;
   const res = await pool.query<{ inserted: number }>(
-    `WITH h AS (UPDATE chain_heads SET seq = $${n + 1}, hash = $${n + 2} WHERE tenant = $${n + 3} AND seq = $${n + 4} AND hash = $${n + 5} RETURNING 1),
-          ins AS (${unnestInsert} WHERE EXISTS (SELECT 1 FROM h) RETURNING 1)
+    `WITH h AS (UPDATE chain_heads SET seq = $${n + 1}, hash = $${n + 2}, tree_size = $${n + 8}, tree_frontier = $${n + 9}
+                 WHERE tenant = $${n + 3} AND seq = $${n + 4} AND hash = $${n + 5} AND tree_size = $${n + 10} RETURNING 1),
+          ins AS (${unnestInsert} WHERE EXISTS (SELECT 1 FROM h) RETURNING 1),
+          nodes AS (INSERT INTO merkle_nodes (tenant, level, idx, hash)
+                    SELECT $${n + 3}, * FROM unnest($${n + 11}::smallint[], $${n + 12}::bigint[], $${n + 13}::bytea[]) WHERE EXISTS (SELECT 1 FROM h))
      SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT pg_notify($${n + 6}, $${n + 7}) FROM h) AS notified`,
-    [...columnArrays(events), head.seq, head.hash, tenant, expected.seq, expected.hash, appendChannel, `${tenant}:${head.seq}`],
+    [...columnArrays(events), head.seq, head.hash, tenant, expected.seq, expected.hash, appendChannel, `${tenant}:${head.seq}`,
+      tree.size, encodeFrontier(tree.frontier), expected.tree.size, ...nodeArrays(completed)],
   );
   // The INSERT writes all rows or none (the statement is atomic and its WHERE does not depend on the row).
   if (res.rows[0]!.inserted === 0) return undefined;

@@ -27,4 +27,20 @@ describe("signed checkpoint notes", () => {
     expect(() => parseVerifierKey("nonsense")).toThrow();
     expect(() => parseVerifierKey(signer.vkey.replace(/\+[0-9a-f]{8}\+/, "+00000000+"))).toThrow(/does not match/);
   });
+
+  it("formats a Merkle checkpoint: the root on the hash line, the chain head as an extension line", () => {
+    const merkle = { ...cp, root: "cd".repeat(32) };
+    const b64 = Buffer.from("cd".repeat(32), "hex").toString("base64");
+    expect(checkpointBody("example.org/log", merkle)).toBe(`example.org/log/acme\n42\n${b64}\nchain ${"ab".repeat(32)}\ntime 2026-11-25T12:00:00.000Z\n`);
+    const { note } = signCheckpoint("example.org/log", merkle, signer);
+    const verifier = parseVerifierKey(signer.vkey);
+    expect(openCheckpoint(note, verifier)).toEqual({ ...merkle, origin: "example.org/log/acme" });
+    expect(() => openCheckpoint(note.replace(`chain ${"ab".repeat(32)}`, `chain ${"ac".repeat(32)}`), verifier)).toThrow(/does not verify/);
+  });
+
+  it("still opens a checkpoint signed before the Merkle tree (no chain line: the hash line is the chain head)", () => {
+    const { note } = signCheckpoint("example.org/log", cp, signer);
+    expect(note).not.toContain("\nchain ");
+    expect(openCheckpoint(note, parseVerifierKey(signer.vkey))).toEqual({ ...cp, origin: "example.org/log/acme" });
+  });
 });

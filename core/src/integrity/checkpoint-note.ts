@@ -7,17 +7,30 @@ export interface Checkpoint {
   hash: string;
   /** When it was signed, RFC 3339 UTC. */
   time: string;
+  /**
+   * Merkle tree root over the first `seq` events, lowercase hex (docs/integrity.md §5). Absent in checkpoints
+   * signed before the tree existed, whose root hash line is the chain head.
+   */
+  root?: string;
 }
 
 /** The origin line names the log and the tenant, e.g. `trailkeeper.dev/audit/acme`. */
 export const checkpointOrigin = (logName: string, tenant: string) => `${logName}/${tenant}`;
 
+/** Extension line that carries the chain head in a Merkle checkpoint; its presence tells the two formats apart. */
+const chainLinePrefix = "chain ";
+
 /**
- * C2SP tlog-checkpoint body: origin, size (the tenant's event count = head seq), base64 of the 32-byte head
- * hash, then one extension line `time <RFC 3339>`. Each line ends in a newline.
+ * C2SP tlog-checkpoint body: origin, size (the tenant's event count = head seq), base64 of the 32-byte Merkle
+ * root, then the extension lines `chain <hex head hash>` and `time <RFC 3339>`. Without a root (the format
+ * before the Merkle tree, still produced for a tenant whose tree is being back-filled) the root hash line is
+ * the chain head and only `time` follows. Each line ends in a newline.
  */
 export function checkpointBody(logName: string, c: Checkpoint): string {
-  return `${checkpointOrigin(logName, c.tenant)}\n${c.seq}\n${Buffer.from(c.hash, "hex").toString("base64")}\ntime ${c.time}\n`;
+  const origin = checkpointOrigin(logName, c.tenant);
+  const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
+  if (c.root === undefined) return `${origin}\n${c.seq}\n${b64(c.hash)}\ntime ${c.time}\n`;
+  return `${origin}\n${c.seq}\n${b64(c.root)}\n${chainLinePrefix}${c.hash}\ntime ${c.time}\n`;
 }
 
 /** A C2SP signed note: the body, a blank line, then `— <key name> <base64(key id || signature)>`. */
@@ -46,5 +59,8 @@ export function openCheckpoint(note: string, verifier: NoteVerifier): Checkpoint
   if (!origin || !size || !/^\d+$/.test(size) || hash.length !== 32) throw new NoteError("malformed checkpoint body");
   const time = ext.find((l) => l.startsWith("time "))?.slice(5) ?? "";
   const tenant = origin.slice(origin.lastIndexOf("/") + 1);
-  return { origin, tenant, seq: Number(size), hash: hash.toString("hex"), time };
+  const chain = ext.find((l) => l.startsWith(chainLinePrefix))?.slice(chainLinePrefix.length);
+  if (chain === undefined) return { origin, tenant, seq: Number(size), hash: hash.toString("hex"), time };
+  if (!/^[0-9a-f]{64}$/.test(chain)) throw new NoteError("malformed chain extension line");
+  return { origin, tenant, seq: Number(size), hash: chain, root: hash.toString("hex"), time };
 }

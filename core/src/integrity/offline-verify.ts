@@ -2,6 +2,8 @@ import { eventFromCsv, parseCsv, csvColumns } from "../export/csv.ts";
 import type { StoredEvent } from "../events/model.ts";
 import { openCheckpoint, type Checkpoint } from "./checkpoint-note.ts";
 import { ChainVerifier, type VerifyFailure } from "./chain-verifier.ts";
+import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
+import { openProofBundle, proveEvent, type OpenedBundle } from "./proof-bundle.ts";
 import type { NoteVerifier } from "./signing-key.ts";
 
 /** Exit codes of `trailkeeper verify`. */
@@ -21,6 +23,8 @@ export interface OfflineReport {
   filtered: boolean;
   missing: { from: number; to: number }[];
   checkpointsMatched: number;
+  /** Events whose inclusion in a signed Merkle tree was proven (with proof bundles). */
+  proven: number;
   failure?: VerifyFailure;
   notes: string[];
 }
@@ -70,16 +74,13 @@ export function notesFromCheckpointFile(text: string): string[] {
  * neighbours that happen to be consecutive) can be proven. Signed checkpoints pin hashes at their seq; a
  * checkpoint signed before the export's last event but beyond it proves a truncated tail.
  */
-export function verifyExport(text: string, opts: { notes?: string[]; verifier?: NoteVerifier; filtered?: boolean } = {}): OfflineReport {
+export function verifyExport(text: string, opts: { notes?: string[]; verifier?: NoteVerifier; filtered?: boolean; proofBundles?: string[] } = {}): OfflineReport {
   const { format, events } = parseExport(text);
   if (events.length === 0) throw new UnusableInputError("the export holds no events");
   const tenant = events[0]!.tenant;
   if (events.some((e) => e.tenant !== tenant)) throw new UnusableInputError("the export mixes tenants");
-  if ((opts.notes?.length ?? 0) > 0 && !opts.verifier) throw new UnusableInputError("checkpoints need --public-key to be checked");
-
-  const checkpoints: Checkpoint[] = (opts.notes ?? []).map((n) => wrap(() => openCheckpoint(n, opts.verifier!), "checkpoint"));
-  const foreign = checkpoints.find((c) => c.tenant !== tenant);
-  if (foreign) throw new UnusableInputError(`a checkpoint is for tenant ${foreign.tenant}, the export for ${tenant}`);
+  const checkpoints = openCheckpoints(opts.notes ?? [], tenant, opts.verifier);
+  const bundles = openBundles(opts.proofBundles ?? [], tenant, opts.verifier);
 
   const first = events[0]!;
   const last = events.at(-1)!;
@@ -87,6 +88,8 @@ export function verifyExport(text: string, opts: { notes?: string[]; verifier?: 
   const filtered = opts.filtered === true;
   const walker = new ChainVerifier(pinned, { seq: first.seq - 1, hash: first.prevHash }, !filtered);
   for (const e of events) walker.push(e);
+  if (first.seq === 1 && !filtered) checkMerkleRoots(events, checkpoints, walker);
+  const proven = proveInclusion(events, bundles, walker);
   const notes: string[] = [];
   const beyond = checkpoints.filter((c) => c.seq > last.seq);
   const truncatedBy = beyond.find((c) => c.time <= last.receivedAt);
@@ -98,12 +101,63 @@ export function verifyExport(text: string, opts: { notes?: string[]; verifier?: 
 
   const failure = r.failure;
   if (filtered) notes.push("filtered export: each event's integrity is proven, completeness cannot be shown");
+  if (bundles.length > 0) notes.push(`inclusion proven for ${proven} of ${events.length} events in the signed Merkle tree of size ${[...new Set(bundles.map((b) => b.checkpoint.seq))].join(", ")}`);
   if (first.seq !== 1 && !filtered) notes.push(`the export starts at seq ${first.seq}: continuity is proven from there, not from the chain's start`);
   return {
     exitCode: failure ? exitCodes.tampered : exitCodes.valid,
     format, tenant, events: events.length, firstSeq: first.seq, lastSeq: last.seq,
     complete: !filtered && r.missing.length === 0 && !failure,
-    filtered, missing: r.missing, checkpointsMatched: r.checkpointsMatched,
+    filtered, missing: r.missing, checkpointsMatched: r.checkpointsMatched, proven,
     ...(failure ? { failure } : {}), notes,
   };
+}
+
+/** Opens signed checkpoints with the verifier key; all must be the export's tenant's. */
+function openCheckpoints(notes: readonly string[], tenant: string, verifier: NoteVerifier | undefined): Checkpoint[] {
+  if (notes.length > 0 && !verifier) throw new UnusableInputError("checkpoints need --public-key to be checked");
+  const checkpoints = notes.map((n) => wrap(() => openCheckpoint(n, verifier!), "checkpoint"));
+  const foreign = checkpoints.find((c) => c.tenant !== tenant);
+  if (foreign) throw new UnusableInputError(`a checkpoint is for tenant ${foreign.tenant}, the export for ${tenant}`);
+  return checkpoints;
+}
+
+/**
+ * An export from seq 1 holds every leaf of the tree, so the Merkle root a checkpoint signs is recomputed and
+ * compared at each checkpoint's size (old-format checkpoints sign no root and are checked by their chain hash).
+ */
+function checkMerkleRoots(events: readonly StoredEvent[], checkpoints: readonly Checkpoint[], walker: ChainVerifier): void {
+  const roots = new Map(checkpoints.filter((c) => c.root !== undefined).map((c) => [c.seq, c.root!]));
+  if (roots.size === 0) return;
+  let tree = emptyTree;
+  for (const e of events) {
+    // A gap or a malformed hash has already failed the walk; the leaves after it would be misplaced.
+    if (e.seq !== tree.size + 1 || !/^[0-9a-f]{64}$/.test(e.hash)) return;
+    tree = extendTree(tree, [leafHash(e.hash)]).tree;
+    const signed = roots.get(tree.size);
+    if (signed !== undefined && signed !== treeRoot(tree).toString("hex")) {
+      walker.fail({ seq: tree.size, reason: "checkpoint_mismatch", message: `a signed checkpoint says the Merkle tree of ${tree.size} events has root ${signed}, the export's events give ${treeRoot(tree).toString("hex")}` });
+    }
+  }
+}
+
+/** Checks every event's inclusion proof (when bundles are given); returns how many were proven. */
+function proveInclusion(events: readonly StoredEvent[], bundles: readonly OpenedBundle[], walker: ChainVerifier): number {
+  if (bundles.length === 0) return 0;
+  let proven = 0;
+  for (const e of events) {
+    const r = proveEvent(bundles, e.seq, e.hash);
+    if ("size" in r) proven += 1;
+    else walker.fail({ seq: e.seq, reason: "inclusion_proof_invalid", message: r.reason });
+  }
+  return proven;
+}
+
+/** Opens proof bundles (their checkpoints' signatures are checked with the verifier key). */
+function openBundles(texts: readonly string[], tenant: string, verifier: NoteVerifier | undefined): OpenedBundle[] {
+  if (texts.length > 0 && !verifier) throw new UnusableInputError("proof bundles need --public-key to be checked");
+  return texts.map((t, i) => {
+    const b = wrap(() => openProofBundle(t, verifier!), `proof bundle ${i + 1}`);
+    if (b.checkpoint.tenant !== tenant) throw new UnusableInputError(`proof bundle ${i + 1} is for tenant ${b.checkpoint.tenant}, the export for ${tenant}`);
+    return b;
+  });
 }

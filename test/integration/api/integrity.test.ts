@@ -104,12 +104,13 @@ describe("an untouched chain", () => {
     const latest = await call(a.url, "GET", "/v1/integrity/checkpoints/latest", { token: t.key });
     expect(latest.status).toBe(200);
     const head = (await db.pool.query("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [t.tenant])).rows[0];
-    expect(latest.body).toMatchObject({ tenant: t.tenant, seq: head.seq, hash: head.hash });
+    expect(latest.body).toMatchObject({ tenant: t.tenant, seq: head.seq, hash: head.hash, root: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const lines = (latest.body.note as string).split("\n");
-    expect(lines.slice(0, 3)).toEqual([`trailkeeper.dev/audit/${t.tenant}`, String(head.seq), Buffer.from(head.hash, "hex").toString("base64")]);
-    expect(lines[3]).toMatch(/^time \d{4}-\d\d-\d\dT/);
-    expect(lines[4]).toBe("");
-    expect(lines[5]).toMatch(/^\u2014 trailkeeper\.dev\/audit [A-Za-z0-9+/]{91}=$/);
+    // tlog-checkpoint: the Merkle root on the root hash line, the chain head as an extension line (docs/integrity.md §4).
+    expect(lines.slice(0, 4)).toEqual([`trailkeeper.dev/audit/${t.tenant}`, String(head.seq), Buffer.from(latest.body.root, "hex").toString("base64"), `chain ${head.hash}`]);
+    expect(lines[4]).toMatch(/^time \d{4}-\d\d-\d\dT/);
+    expect(lines[5]).toBe("");
+    expect(lines[6]).toMatch(/^\u2014 trailkeeper\.dev\/audit [A-Za-z0-9+/]{91}=$/);
     const page1 = await call(a.url, "GET", "/v1/integrity/checkpoints?limit=1", { token: t.key });
     const page2 = await call(a.url, "GET", `/v1/integrity/checkpoints?limit=1&cursor=${page1.body.nextCursor}`, { token: t.key });
     expect([page1.body.checkpoints[0].seq, page2.body.checkpoints[0].seq]).toEqual([head.seq, 20]);

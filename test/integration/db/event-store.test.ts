@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { appendAtHead, appendChannel, appendToChainWithHead, createTenant } from "../../../core/src/db/event-store.ts";
+import { appendAtHead, appendChannel, appendToChainWithHead, createTenant, readAppendHead, type AppendHead } from "../../../core/src/db/event-store.ts";
 import { inTransaction } from "../../../core/src/db/pool.ts";
-import type { ChainHead } from "../../../core/src/events/chain.ts";
 import { eventInputSchema, toPendingEvent, type PendingEvent } from "../../../core/src/events/model.ts";
 import { uuidv7 } from "../../../core/src/ids.ts";
 import { assertChainValid } from "../../support/chain-check.ts";
@@ -19,13 +18,10 @@ afterAll(async () => {
 const pending = (tenant: string, n: number): PendingEvent[] =>
   Array.from({ length: n }, (_, i) => toPendingEvent(eventInputSchema.parse({ actor: { id: `u${i}`, type: "user" }, action: "resource.update", resource: { type: "r", id: `r${i}` }, details: { i } }), tenant, uuidv7(), new Date()));
 
-const headOf = async (tenant: string): Promise<ChainHead> => {
-  const r = (await db.pool.query<{ seq: string; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0]!;
-  return { seq: Number(r.seq), hash: r.hash };
-};
+const headOf = async (tenant: string): Promise<AppendHead> => (await readAppendHead(db.pool, tenant))!;
 const countOf = async (tenant: string) => Number((await db.pool.query("SELECT count(*) AS n FROM events WHERE tenant = $1", [tenant])).rows[0].n);
 
-async function tenantWithEvents(tenant: string, n: number): Promise<ChainHead> {
+async function tenantWithEvents(tenant: string, n: number): Promise<AppendHead> {
   await inTransaction(db.pool, (c) => createTenant(c, tenant));
   return (await inTransaction(db.pool, (c) => appendToChainWithHead(c, tenant, pending(tenant, n)))).head;
 }
@@ -58,7 +54,7 @@ describe("appendAtHead (optimistic append)", () => {
     expect(await headOf("opt-stale")).toEqual(before);
     expect(await countOf("opt-stale")).toBe(3);
     // Same seq, different hash (a head rewritten under the same number) is stale too.
-    expect(await appendAtHead(db.pool, "opt-stale", { seq: before.seq, hash: "0".repeat(64) }, pending("opt-stale", 1))).toBeUndefined();
+    expect(await appendAtHead(db.pool, "opt-stale", { ...before, hash: "0".repeat(64) }, pending("opt-stale", 1))).toBeUndefined();
     expect(await countOf("opt-stale")).toBe(3);
   });
 

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  consistencyRanges, decodeFrontier, emptyTree, emptyTreeRoot, encodeFrontier, extendTree, inclusionRanges, isStoredLevel, leafHash,
+  nodeHash, nodeKeyId, rangeHashes, treeRoot, verifyConsistency, verifyInclusion, type NodeKey, type NodeReader, type TreeNode,
+} from "./merkle.ts";
+
+const chainHash = (i: number) => createHash("sha256").update(`event ${i}`).digest("hex");
+const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(chainHash(i)));
+
+/** RFC 6962 MTH, straight from the definition. */
+function mth(ls: readonly Buffer[]): Buffer {
+  if (ls.length === 0) return emptyTreeRoot;
+  if (ls.length === 1) return ls[0]!;
+  let k = 1;
+  while (k * 2 < ls.length) k *= 2;
+  return nodeHash(mth(ls.slice(0, k)), mth(ls.slice(k)));
+}
+
+/** A reader over what the database would hold: leaves, and the stored nodes an incremental build wrote. */
+function readerOf(ls: readonly Buffer[], stored: readonly TreeNode[]): NodeReader {
+  const all = new Map<string, Buffer>([...ls.map((h, i) => [nodeKeyId({ level: 0, index: i }), h] as const), ...stored.map((n) => [nodeKeyId(n), n.hash] as const)]);
+  return async (keys: readonly NodeKey[]) => new Map(keys.map((k) => [nodeKeyId(k), all.get(nodeKeyId(k))!]));
+}
+
+function build(n: number, batch: number): { ls: Buffer[]; stored: TreeNode[]; tree: typeof emptyTree } {
+  const ls = leaves(n);
+  let tree = emptyTree;
+  const stored: TreeNode[] = [];
+  for (let i = 0; i < n; i += batch) {
+    const r = extendTree(tree, ls.slice(i, i + batch));
+    tree = r.tree;
+    stored.push(...r.completed);
+  }
+  return { ls, stored, tree };
+}
+
+describe("Merkle tree", () => {
+  it("leaf and node hashes follow RFC 6962 (0x00 / 0x01 prefixes)", () => {
+    const h = chainHash(1);
+    expect(leafHash(h)).toEqual(createHash("sha256").update(Buffer.concat([Buffer.of(0), Buffer.from(h, "hex")])).digest());
+    expect(treeRoot(emptyTree).toString("hex")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  });
+
+  it("keeps the root of the definition whatever the batch sizes, and stores every complete node at stored levels", () => {
+    for (const [n, batch] of [[1, 1], [2, 1], [3, 2], [17, 5], [100, 7], [257, 64], [1000, 1000]] as const) {
+      const { ls, stored, tree } = build(n, batch);
+      expect(treeRoot(tree)).toEqual(mth(ls));
+      expect(decodeFrontier(n, encodeFrontier(tree.frontier))).toEqual(tree);
+      for (const node of stored) {
+        expect(isStoredLevel(node.level)).toBe(true);
+        expect(node.hash).toEqual(mth(ls.slice(node.index * 2 ** node.level, (node.index + 1) * 2 ** node.level)));
+      }
+      expect(stored.filter((s) => s.level === 4)).toHaveLength(Math.floor(n / 16));
+    }
+  });
+
+  it("rejects a frontier that does not fit the size", () => {
+    expect(() => decodeFrontier(3, Buffer.alloc(32))).toThrow(/cannot describe/);
+  });
+
+  it("serves inclusion proofs that verify for every leaf and size, and only for the right leaf, index and root", async () => {
+    const { ls, stored } = build(40, 9);
+    const read = readerOf(ls, stored);
+    const roots = ls.map((_, i) => mth(ls.slice(0, i + 1)));
+    for (let size = 1; size <= ls.length; size++) {
+      const root = roots[size - 1]!;
+      for (let m = 0; m < size; m++) {
+        const proof = await rangeHashes(inclusionRanges(m, size), read);
+        expect(verifyInclusion(m, size, ls[m]!, proof, root)).toBe(true);
+        if (size > 1) {
+          expect(verifyInclusion(m, size, ls[(m + 1) % size]!, proof, root)).toBe(false);
+          expect(verifyInclusion((m + 1) % size, size, ls[m]!, proof, root)).toBe(false);
+          if (proof.length >= 2) expect(verifyInclusion(m, size, ls[m]!, [proof[1]!, proof[0]!, ...proof.slice(2)], root)).toBe(false);
+        }
+        if (size < ls.length) expect(verifyInclusion(m, size + 1, ls[m]!, proof, roots[size]!)).toBe(false);
+      }
+    }
+  });
+
+  it("serves consistency proofs that verify between all sizes, and reject a forked root", async () => {
+    const { ls, stored } = build(40, 13);
+    const read = readerOf(ls, stored);
+    const roots = ls.map((_, i) => mth(ls.slice(0, i + 1)));
+    for (let to = 1; to <= ls.length; to++) {
+      const toRoot = roots[to - 1]!;
+      for (let from = 1; from <= to; from++) {
+        const fromRoot = roots[from - 1]!;
+        const proof = await rangeHashes(consistencyRanges(from, to), read);
+        expect(verifyConsistency(from, to, fromRoot, toRoot, proof)).toBe(true);
+        const forked = mth([...ls.slice(0, from - 1), leafHash(chainHash(-1))]);
+        expect(verifyConsistency(from, to, forked, toRoot, proof)).toBe(false);
+      }
+    }
+  });
+
+  it("computes nodes above the leaves from stored levels only", async () => {
+    const { ls, stored } = build(4096, 500);
+    const reads: NodeKey[] = [];
+    const inner = readerOf(ls, stored);
+    const proof = await rangeHashes(inclusionRanges(1234, 4000), (keys) => (reads.push(...keys), inner(keys)));
+    expect(verifyInclusion(1234, 4000, ls[1234]!, proof, mth(ls.slice(0, 4000)))).toBe(true);
+    expect(reads.every((k) => k.level === 0 || isStoredLevel(k.level))).toBe(true);
+    expect(reads.length).toBeLessThan(100);
+  });
+});

@@ -1,0 +1,220 @@
+import { createHash, hash } from "node:crypto";
+
+/**
+ * A tenant's Merkle tree (RFC 6962 / RFC 9162 hashing) over its events' chain hashes in seq order: leaf i
+ * (0-based) is the event with seq i + 1. See docs/integrity.md §5 and docs/adr/0006-merkle-tree.md.
+ */
+
+export const hashSize = 32;
+
+/**
+ * The tree as an appender needs it: `size` leaves and the roots of the complete subtrees that make them up,
+ * left (largest) to right, one per set bit of `size`.
+ */
+export interface TreeState {
+  size: number;
+  frontier: Buffer[];
+}
+
+/** A complete subtree: the 2^level leaves from index × 2^level. */
+export interface NodeKey {
+  level: number;
+  index: number;
+}
+
+export interface TreeNode extends NodeKey {
+  hash: Buffer;
+}
+
+/** A half-open range of leaves [from, to): a node of the RFC 6962 tree whose hash a proof carries. */
+export type LeafRange = readonly [from: number, to: number];
+
+export const emptyTree: TreeState = { size: 0, frontier: [] };
+
+/** MTH of the empty tree: SHA-256 of nothing. */
+export const emptyTreeRoot = createHash("sha256").digest();
+
+/** Interior nodes are stored every this many levels; the levels between are recomputed (at most 2^3 reads each). */
+export const storedLevelStride = 4;
+
+export const isStoredLevel = (level: number): boolean => level > 0 && level % storedLevelStride === 0;
+
+// Hashing runs on the ingest path: one-shot hashes of reused input buffers cost half of createHash()'s.
+const leafInput = Buffer.alloc(1 + hashSize);
+const nodeInput = Buffer.alloc(1 + 2 * hashSize, 1);
+
+/** Leaf hash: SHA-256(0x00 ‖ the 32 bytes of the event's chain hash). */
+export function leafHash(chainHashHex: string): Buffer {
+  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
+  return hash("sha256", leafInput, "buffer");
+}
+
+/** Interior node hash: SHA-256(0x01 ‖ left ‖ right). */
+export function nodeHash(left: Buffer, right: Buffer): Buffer {
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 1 + hashSize);
+  return hash("sha256", nodeInput, "buffer");
+}
+
+const pow2 = (level: number) => 2 ** level;
+const half = (n: number) => Math.floor(n / 2);
+const isOdd = (n: number) => n % 2 === 1;
+
+/**
+ * Appends leaf hashes, returning the new state and the complete subtrees at stored levels that the append
+ * completed (each leaf completes one subtree per trailing zero bit of the new size).
+ */
+export function extendTree(tree: TreeState, leaves: readonly Buffer[]): { tree: TreeState; completed: TreeNode[] } {
+  const frontier = [...tree.frontier];
+  const completed: TreeNode[] = [];
+  let size = tree.size;
+  for (const leaf of leaves) {
+    size += 1;
+    let hash = leaf;
+    for (let level = 1; size % pow2(level) === 0; level++) {
+      hash = nodeHash(frontier.pop()!, hash);
+      if (isStoredLevel(level)) completed.push({ level, index: size / pow2(level) - 1, hash });
+    }
+    frontier.push(hash);
+  }
+  return { tree: { size, frontier }, completed };
+}
+
+/** The Merkle tree hash (root) of the state. */
+export function treeRoot(tree: TreeState): Buffer {
+  if (tree.size === 0) return emptyTreeRoot;
+  return tree.frontier.reduceRight((right, left) => nodeHash(left, right));
+}
+
+export function encodeFrontier(frontier: readonly Buffer[]): Buffer {
+  return Buffer.concat(frontier);
+}
+
+export function decodeFrontier(size: number, bytes: Buffer): TreeState {
+  const frontier: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += hashSize) frontier.push(bytes.subarray(i, i + hashSize));
+  if (frontier.length !== popCount(size)) throw new Error(`a Merkle frontier of ${frontier.length} hashes cannot describe a tree of ${size} leaves`);
+  return { size, frontier };
+}
+
+function popCount(n: number): number {
+  let count = 0;
+  for (let x = n; x > 0; x = half(x)) count += x % 2;
+  return count;
+}
+
+/** Largest power of two strictly below n (n ≥ 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** RFC 6962 PATH(m, D[lo:hi]): the ranges whose hashes prove leaf m, leaf to root. */
+export function inclusionRanges(leaf: number, size: number): LeafRange[] {
+  const path = (lo: number, hi: number): LeafRange[] => {
+    if (hi - lo === 1) return [];
+    const mid = lo + splitPoint(hi - lo);
+    return leaf < mid ? [...path(lo, mid), [mid, hi]] : [...path(mid, hi), [lo, mid]];
+  };
+  return path(0, size);
+}
+
+/** RFC 6962 PROOF(m, D[n]) via SUBPROOF: the ranges whose hashes prove the tree of `from` leaves a prefix of `to`. */
+export function consistencyRanges(from: number, to: number): LeafRange[] {
+  const sub = (lo: number, hi: number, whole: boolean): LeafRange[] => {
+    if (from === hi) return whole ? [] : [[lo, hi]];
+    const mid = lo + splitPoint(hi - lo);
+    return from <= mid ? [...sub(lo, mid, whole), [mid, hi]] : [...sub(mid, hi, false), [lo, mid]];
+  };
+  return from === to ? [] : sub(0, to, true);
+}
+
+/** The complete subtrees of a range, largest first; its hash is their right fold (RFC 6962 MTH). */
+export function rangeSubtrees([from, to]: LeafRange): NodeKey[] {
+  const parts: NodeKey[] = [];
+  let at = from;
+  while (at < to) {
+    let level = 0;
+    while (at % pow2(level + 1) === 0 && at + pow2(level + 1) <= to) level++;
+    parts.push({ level, index: at / pow2(level) });
+    at += pow2(level);
+  }
+  return parts;
+}
+
+/** The stored nodes (or, at level 0, leaves) a subtree's hash is computed from. */
+export function subtreeBasis(key: NodeKey): NodeKey[] {
+  const base = key.level - (key.level % storedLevelStride);
+  const count = pow2(key.level - base);
+  return Array.from({ length: count }, (_, i) => ({ level: base, index: key.index * count + i }));
+}
+
+export const nodeKeyId = (k: NodeKey) => `${k.level}/${k.index}`;
+
+/** Reads stored nodes and leaf hashes (level 0) by key id; a missing key is an error of the reader's. */
+export type NodeReader = (keys: readonly NodeKey[]) => Promise<ReadonlyMap<string, Buffer>>;
+
+/** The hashes of the given ranges, with one read of every node they need. */
+export async function rangeHashes(ranges: readonly LeafRange[], read: NodeReader): Promise<Buffer[]> {
+  const subtrees = ranges.map(rangeSubtrees);
+  const needed = new Map<string, NodeKey>();
+  for (const k of subtrees.flat().flatMap(subtreeBasis)) needed.set(nodeKeyId(k), k);
+  const known = new Map(await read([...needed.values()]));
+  const hashOf = (k: NodeKey): Buffer => {
+    const id = nodeKeyId(k);
+    let h = known.get(id);
+    if (!h) {
+      if (k.level === 0 || isStoredLevel(k.level)) throw new Error(`Merkle node ${id} is missing`);
+      h = nodeHash(hashOf({ level: k.level - 1, index: k.index * 2 }), hashOf({ level: k.level - 1, index: k.index * 2 + 1 }));
+      known.set(id, h);
+    }
+    return h;
+  };
+  return subtrees.map((parts) => parts.map(hashOf).reduceRight((right, left) => nodeHash(left, right)));
+}
+
+/** RFC 9162 §2.1.3.2: does `proof` show `leaf` at `index` in the tree of `size` leaves with root `root`? */
+export function verifyInclusion(index: number, size: number, leaf: Buffer, proof: readonly Buffer[], root: Buffer): boolean {
+  if (!(index >= 0 && index < size)) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      r = nodeHash(p, r);
+      while (!isOdd(fn) && fn !== 0) [fn, sn] = [half(fn), half(sn)];
+    } else {
+      r = nodeHash(r, p);
+    }
+    [fn, sn] = [half(fn), half(sn)];
+  }
+  return sn === 0 && r.equals(root);
+}
+
+/** RFC 9162 §2.1.4.2: does `proof` show the tree (`from`, `fromRoot`) a prefix of (`to`, `toRoot`)? */
+export function verifyConsistency(from: number, to: number, fromRoot: Buffer, toRoot: Buffer, proof: readonly Buffer[]): boolean {
+  if (!(from >= 1 && from <= to)) return false;
+  if (from === to) return proof.length === 0 && fromRoot.equals(toRoot);
+  if (proof.length === 0) return false;
+  // A power-of-two old tree is a node of the new one, so its root is the proof's implicit first hash.
+  const path = Number.isInteger(Math.log2(from)) ? [fromRoot, ...proof] : [...proof];
+  let fn = from - 1;
+  let sn = to - 1;
+  while (isOdd(fn)) [fn, sn] = [half(fn), half(sn)];
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (!isOdd(fn) && fn !== 0) [fn, sn] = [half(fn), half(sn)];
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    [fn, sn] = [half(fn), half(sn)];
+  }
+  return fr.equals(fromRoot) && sr.equals(toRoot) && sn === 0;
+}
