@@ -21,12 +21,15 @@ import { startServerProcess } from "./lib/server.ts";
 import { fmtInt, fmtMs, intEnv, markdownTable, percentile, table } from "./lib/stats.ts";
 import type { ProfileSummary } from "./lib/cpuprofile.ts";
 import { rsyslogInstalled } from "../test/support/rsyslog.ts";
+import { eventFormats, kindCarries, type EventFormat } from "../core/src/formats/formats.ts";
 
 const allKinds: ReceiverKind[] = ["webhook", "splunkHec", "datadog", "elasticsearch", "syslog-rsyslog", "syslog-node"];
 const list = (name: string, def: string) => (process.env[name] ?? def).split(",").map((s) => s.trim()).filter(Boolean);
 const config = {
   events: intEnv("BENCH_FWD_EVENTS", 200_000),
   kinds: list("BENCH_FWD_KINDS", allKinds.join(",")) as ReceiverKind[],
+  /** Formats to run each kind in (issue #13), e.g. `default,ocsf,cef`; a kind runs only the formats it carries. */
+  formats: list("BENCH_FWD_FORMATS", "default"),
   phases: list("BENCH_FWD_PHASES", "throughput,latency"),
   /** Forwarded once to the frame counter before the measured runs, so that no run pays for JIT warm-up alone. */
   warmupEvents: intEnv("BENCH_FWD_WARMUP_EVENTS", 20_000),
@@ -67,6 +70,12 @@ const labels: Record<ReceiverKind, [string, string]> = {
   "syslog-node": ["syslog TCP", "node:net frame counter"],
 };
 
+/** The formats of config.formats this kind carries; `default` (undefined) is the kind's own default. */
+function formatsToRun(kind: ReceiverKind): (EventFormat | undefined)[] {
+  const destination = kind.startsWith("syslog") ? "syslog" : (kind as Exclude<ReceiverKind, "syslog-rsyslog" | "syslog-node">);
+  return config.formats.flatMap((f) => (f === "default" ? [undefined] : eventFormats.includes(f as EventFormat) && kindCarries(destination, f as EventFormat) ? [f as EventFormat] : []));
+}
+
 const started = performance.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
 const tenant = "bench-fwd";
@@ -102,18 +111,19 @@ async function main(): Promise<void> {
         log(`warm-up: forwarding ${fmtInt(Math.min(config.warmupEvents, config.events))} events to the frame counter (not measured)`);
         await throughputRun({ url: db.url, tenant, head: Math.min(config.warmupEvents, config.events), kind: "syslog-node", delivery: deliveryFor["syslog-node"], cpuProfile: false, timeoutMs: 120_000 });
       }
-      for (const kind of config.kinds) {
+      for (const [kind, format] of config.kinds.flatMap((k) => formatsToRun(k).map((f) => [k, f] as const))) {
         if (kind === "syslog-rsyslog" && !rsyslogInstalled()) {
           log("syslog-rsyslog: SKIPPED, rsyslogd is not installed (make test-deps)");
           continue;
         }
         const delivery = { batchSize: config.batchSize ?? deliveryFor[kind].batchSize, batchBytes: config.batchBytes ?? deliveryFor[kind].batchBytes };
         await checkpoint(db.pool);
-        log(`${kind}: forwarding ${fmtInt(config.events)} events (batchSize ${delivery.batchSize}, batchBytes ${fmtInt(delivery.batchBytes)}) …`);
-        const r = await throughputRun({ url: db.url, ...(db.postmasterPid ? { postmasterPid: db.postmasterPid } : {}), tenant, head: config.events, kind, delivery, cpuProfile: config.cpuProfile, timeoutMs: Math.max(120_000, config.events) });
+        const name = `${kind}${format === undefined ? "" : ` ${format}`}`;
+        log(`${name}: forwarding ${fmtInt(config.events)} events (batchSize ${delivery.batchSize}, batchBytes ${fmtInt(delivery.batchBytes)}) …`);
+        const r = await throughputRun({ url: db.url, ...(db.postmasterPid ? { postmasterPid: db.postmasterPid } : {}), tenant, head: config.events, kind, format, delivery, cpuProfile: config.cpuProfile, timeoutMs: Math.max(120_000, config.events) });
         const problems = lossCheck(r.receiver, config.events, 1);
-        if (problems.length) failures.push(`${kind}: ${problems.join("; ")}`);
-        log(`${kind}: ${fmtInt(r.events / r.seconds)} events/s (${r.seconds.toFixed(2)} s; cursor at head after ${r.cursorSeconds.toFixed(2)} s; ${r.timing.sends} requests)${problems.length ? ` LOSS CHECK FAILED: ${problems.join("; ")}` : "; every event once, in seq order"}`);
+        if (problems.length) failures.push(`${name}: ${problems.join("; ")}`);
+        log(`${name}: ${fmtInt(r.events / r.seconds)} events/s (${r.seconds.toFixed(2)} s; cursor at head after ${r.cursorSeconds.toFixed(2)} s; ${r.timing.sends} requests)${problems.length ? ` LOSS CHECK FAILED: ${problems.join("; ")}` : "; every event once, in seq order"}`);
         results.push(r);
       }
     }
@@ -175,7 +185,7 @@ function report(db: Awaited<ReturnType<typeof freshBenchDatabase>>, machine: Mac
       const rate = r.events / r.seconds;
       const problems = lossCheck(r.receiver, r.events, 1);
       return [
-        labels[r.kind][0], labels[r.kind][1], `${r.delivery.batchSize} / ${fmtInt(r.delivery.batchBytes)}`, fmtInt(r.events), r.seconds.toFixed(2), fmtInt(rate),
+        `${labels[r.kind][0]}${r.format === undefined ? "" : ` (${r.format})`}`, labels[r.kind][1], `${r.delivery.batchSize} / ${fmtInt(r.delivery.batchBytes)}`, fmtInt(r.events), r.seconds.toFixed(2), fmtInt(rate),
         `≥ ${fmtInt(targets.eventsPerSecond)}`, met(rate >= targets.eventsPerSecond), fmtInt(r.timing.sends), fmtInt(r.events / r.timing.sends), fmtInt(r.timing.bytes / r.timing.encodedEvents), wallSplit(r), perEvent(r.cpu.forwarder, r.events), perEvent(r.cpu.receiver, r.events), perEvent(r.cpu.postgres, r.events), share(r.others.seconds, r.seconds),
         problems.length ? `NO: ${problems.join("; ")}` : "yes",
       ];

@@ -73,6 +73,17 @@ interface EventLike {
   receivedAt?: string;
 }
 
+/** The seq, tenant and receivedAt of an event in any format: stored event, OCSF object, or CEF record. */
+function eventLikeOf(value: unknown): EventLike {
+  if (typeof value === "string") {
+    const field = (key: string) => new RegExp(`(?:^| )${key}=(\\S*)`).exec(value)?.[1];
+    return { seq: Number(field("cn1")), tenant: field("cs1") };
+  }
+  const ocsf = value as { metadata?: { sequence: number; tenant_uid: string; logged_time: number } };
+  if (ocsf.metadata?.sequence !== undefined) return { seq: ocsf.metadata.sequence, tenant: ocsf.metadata.tenant_uid, receivedAt: new Date(ocsf.metadata.logged_time).toISOString() };
+  return value as EventLike;
+}
+
 /**
  * Hooks a protocol test server: each request, once its body is read (the moment it is recorded), is stamped with
  * the time, and right after the server's synchronous handler has stored what it accepted, `drain` checks those
@@ -95,7 +106,7 @@ async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
       const server = await startWebhookReceiver({ secret: config.webhookSecret });
       hookRequests(server, (t) => {
         for (const d of server.received.splice(0)) {
-          for (const e of (d.payload as { events: EventLike[] }).events) note(e.seq, e.tenant, e.receivedAt, t);
+          for (const e of (d.payload as { events: unknown[] }).events.map(eventLikeOf)) note(e.seq, e.tenant, e.receivedAt, t);
         }
         for (const r of server.rejected.splice(0)) refuse(`webhook receiver rejected a delivery: ${r.why}`);
       });
@@ -105,7 +116,7 @@ async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
       const server = await startSplunkHecServer({ tokens: { [config.hecToken]: {} } });
       hookRequests(server, (t) => {
         for (const e of server.events.splice(0)) {
-          const event = e.envelope.event as EventLike;
+          const event = eventLikeOf(e.envelope.event);
           note(event.seq, event.tenant, event.receivedAt, t);
         }
       });
@@ -115,7 +126,7 @@ async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
       const server = await startDatadogServer({ apiKeys: [config.datadogApiKey] });
       hookRequests(server, (t) => {
         for (const l of server.logs.splice(0)) {
-          const event = l.log.trailkeeper as EventLike;
+          const event = eventLikeOf(l.log.trailkeeper ?? l.log.ocsf);
           note(event.seq, event.tenant, event.receivedAt, t);
         }
       });
@@ -127,8 +138,8 @@ async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
       hookRequests(server, (t) => {
         for (const docs of server.documents.values()) {
           for (const d of docs.splice(0)) {
-            const tk = d._source.trailkeeper as EventLike;
-            note(tk.seq, tk.tenant, (d._source.event as { created?: string }).created, t);
+            const tk = d._source.trailkeeper === undefined ? eventLikeOf(d._source) : (d._source.trailkeeper as EventLike);
+            note(tk.seq, tk.tenant, tk.receivedAt ?? (d._source.event as { created?: string }).created, t);
           }
         }
         for (const statuses of server.bulkItemStatuses.splice(0)) if (statuses.some((s) => s >= 300)) refuse(`_bulk item statuses ${statuses.filter((s) => s >= 300).join(",")}`);

@@ -4,6 +4,7 @@
  * cursor rewound to 0, timed until the cursor is at the head and the receiver has every event.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import type { EventFormat } from "../../core/src/formats/formats.ts";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -101,7 +102,7 @@ export interface DeliveryChoice {
 }
 
 /** The destination block a user would write for each receiver (plain http / tcp: the receivers are local). */
-export function specFor(receiver: Receiver, delivery: Partial<DeliveryChoice>): LogForwardingDestinationSpec {
+export function specFor(receiver: Receiver, delivery: Partial<DeliveryChoice>, format?: EventFormat): LogForwardingDestinationSpec {
   const { url, port } = receiver;
   const blocks: Record<ReceiverKind, Omit<LogForwardingDestinationSpecInput, "delivery">> = {
     webhook: { webhook: { url: `${url}/hooks/audit`, signingSecretRef: { name: "wh", key: "secret" }, allowInsecureHttp: true } },
@@ -111,7 +112,7 @@ export function specFor(receiver: Receiver, delivery: Partial<DeliveryChoice>): 
     "syslog-rsyslog": { syslog: { host: "127.0.0.1", port, transport: "tcp" } },
     "syslog-node": { syslog: { host: "127.0.0.1", port, transport: "tcp" } },
   };
-  return logForwardingDestinationSpecSchema.parse({ ...blocks[receiver.kind], delivery: { maxBackoff: "1s", ...delivery } });
+  return logForwardingDestinationSpecSchema.parse({ ...blocks[receiver.kind], ...(format === undefined ? {} : { format }), delivery: { maxBackoff: "1s", ...delivery } });
 }
 
 /** Wall time the forwarder spent inside its sender: encoding events (while batching) and sending requests. */
@@ -170,6 +171,8 @@ export function forwarderFor(pool: Pool, uid: string, tenant: string, spec: LogF
 
 export interface ThroughputResult {
   kind: ReceiverKind;
+  /** spec.format of the run; undefined: the kind's default. */
+  format?: EventFormat | undefined;
   delivery: DeliveryChoice;
   events: number;
   /** From forwarder start until the cursor reached the head and the receiver had every event. */
@@ -191,14 +194,14 @@ export interface ThroughputResult {
  * One throughput run: a fresh receiver, a new cursor rewound to 0 (the whole preloaded tenant is the backlog), and
  * the forwarder timed until the cursor is at `head` and the receiver has counted `head` distinct events.
  */
-export async function throughputRun(o: { url: string; postmasterPid?: number; tenant: string; head: number; kind: ReceiverKind; delivery: DeliveryChoice; cpuProfile: boolean; timeoutMs: number }): Promise<ThroughputResult> {
+export async function throughputRun(o: { url: string; postmasterPid?: number; tenant: string; head: number; kind: ReceiverKind; format?: EventFormat | undefined; delivery: DeliveryChoice; cpuProfile: boolean; timeoutMs: number }): Promise<ThroughputResult> {
   const receiver = await startReceiver(o.kind, o.tenant, { cpuProfile: o.cpuProfile });
   const pool = createPool(o.url, 10);
   const uid = randomUUID();
   let forwarder: Forwarder | undefined;
   const profiler = o.cpuProfile ? await startProfiler() : undefined;
   try {
-    const spec = specFor(receiver, o.delivery);
+    const spec = specFor(receiver, o.delivery, o.format);
     await ensureCursor(pool, uid, o.tenant, `bench/${o.kind}`);
     await rewindCursor(pool, uid, 0);
     let reached: (ms: number) => void = () => {};
@@ -228,7 +231,7 @@ export async function throughputRun(o: { url: string; postmasterPid?: number; te
     await receiver.stop();
     const receiverProfile = receiver.cpuProfileDir ? summarise(loadProfile(receiver.cpuProfileDir)) : undefined;
     return {
-      kind: o.kind, delivery: o.delivery, events: o.head, seconds: (end - t0) / 1000, cursorSeconds: (cursorAt - t0) / 1000, receiver: stats, forwarder: f.stats, timing: timingAtHead,
+      kind: o.kind, format: o.format, delivery: o.delivery, events: o.head, seconds: (end - t0) / 1000, cursorSeconds: (cursorAt - t0) / 1000, receiver: stats, forwarder: f.stats, timing: timingAtHead,
       cpu: { forwarder: cpu.client, receiver: cpu.server, postgres: cpu.postgres, machine: cpu.machine }, others,
       ...(forwarderProfile ? { profiles: { forwarder: summarise(forwarderProfile), ...(receiverProfile ? { receiver: receiverProfile } : {}) } } : {}),
     };

@@ -2,6 +2,7 @@ import { checkedTester } from "../checks/checked-tester.ts";
 import { parseDuration } from "../crd/duration.ts";
 import type { LogForwardingDestinationSpec } from "../crd/log-forwarding-destination.ts";
 import { destinationKindOf } from "../crd/log-forwarding-destination.ts";
+import { defaultFormatOf, type FormatOf } from "../formats/formats.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import type { SecretSource } from "../secrets.ts";
 import { hostname as osHostname } from "node:os";
@@ -53,15 +54,17 @@ export interface SenderDeps extends DestinationDeps {
 }
 
 /** The spec's one destination block; `caller` names who was handed a spec that skipped validation. */
-function destinationBlock(spec: LogForwardingDestinationSpec, caller: string): { kind: DestinationKind; config: DestinationConfig<DestinationKind> } {
+function destinationBlock(spec: LogForwardingDestinationSpec, caller: string): { kind: DestinationKind; config: DestinationConfig<DestinationKind>; format: FormatOf<DestinationKind> } {
   const kind = destinationKindOf(spec);
   if (kind === undefined) throw new Error(`${caller} needs a validated spec with exactly one destination block`);
-  return { kind, config: spec[kind] as DestinationConfig<typeof kind> };
+  // The schema has checked that the kind carries spec.format.
+  const format = (spec.format ?? defaultFormatOf(kind)) as FormatOf<DestinationKind>;
+  return { kind, config: spec[kind] as DestinationConfig<typeof kind>, format };
 }
 
-function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: DestinationDeps, timeoutMs: number): DestinationDriver {
+function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, format: FormatOf<K>, deps: DestinationDeps, timeoutMs: number): DestinationDriver {
   const factory: DestinationFactory<K> = destinationRegistry[kind];
-  return factory({ kind, config, secrets: deps.secrets, egress: deps.egress, timeoutMs });
+  return factory({ kind, config, format, secrets: deps.secrets, egress: deps.egress, timeoutMs });
 }
 
 /**
@@ -70,14 +73,14 @@ function buildDriver<K extends DestinationKind>(kind: K, config: DestinationConf
  * key — yields a destination whose check reports why, so the caller has one path for every failure.
  */
 export function createDestination(spec: LogForwardingDestinationSpec, deps: DestinationDeps): Destination {
-  const { kind, config } = destinationBlock(spec, "createDestination");
+  const { kind, config, format } = destinationBlock(spec, "createDestination");
   const timeoutMs = parseDuration(spec.timeout);
-  return { kind, ...checkedTester(() => buildDriver(kind, config, deps, timeoutMs), timeoutMs) };
+  return { kind, ...checkedTester(() => buildDriver(kind, config, format, deps, timeoutMs), timeoutMs) };
 }
 
-function buildSender<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, deps: SenderDeps, timeoutMs: number): EventSender {
+function buildSender<K extends DestinationKind>(kind: K, config: DestinationConfig<K>, format: FormatOf<K>, deps: SenderDeps, timeoutMs: number): EventSender {
   const factory: SenderFactory<K> = senderRegistry[kind];
-  return factory({ kind, config, secrets: deps.secrets, egress: deps.egress, timeoutMs, destinationUid: deps.destinationUid, hostname: deps.hostname ?? osHostname() });
+  return factory({ kind, config, format, secrets: deps.secrets, egress: deps.egress, timeoutMs, destinationUid: deps.destinationUid, hostname: deps.hostname ?? osHostname() });
 }
 
 /**
@@ -86,9 +89,9 @@ function buildSender<K extends DestinationKind>(kind: K, config: DestinationConf
  * fails every send, retryably, with the reason, so the cursor holds and the reason shows in status until fixed.
  */
 export function createSender(spec: LogForwardingDestinationSpec, deps: SenderDeps): EventSender {
-  const { kind, config } = destinationBlock(spec, "createSender");
+  const { kind, config, format } = destinationBlock(spec, "createSender");
   try {
-    return buildSender(kind, config, deps, parseDuration(spec.timeout));
+    return buildSender(kind, config, format, deps, parseDuration(spec.timeout));
   } catch (err) {
     return unavailableSender(err instanceof Error ? err.message : String(err));
   }

@@ -1,5 +1,6 @@
 import type { CheckDriver, Tester } from "../checks/checked-tester.ts";
 import type { DestinationConfig, DestinationKind } from "../crd/destination-blocks.ts";
+import type { FormatOf } from "../formats/formats.ts";
 import type { EventSender } from "../forwarding/types.ts";
 import type { EgressPolicy } from "../net/egress.ts";
 import type { SecretSource } from "../secrets.ts";
@@ -10,6 +11,8 @@ export type { DestinationConfig, DestinationKind };
 export interface DestinationInput<K extends DestinationKind> {
   kind: K;
   config: DestinationConfig<K>;
+  /** spec.format, or the kind's default: the shape of every event sent, the connectivity probe included. */
+  format: FormatOf<K>;
   secrets: SecretSource;
   egress: EgressPolicy;
   /** Per-request and per-check time limit (spec.timeout). */

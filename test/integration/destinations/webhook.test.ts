@@ -3,6 +3,7 @@ import { defaultEgressPolicy } from "../../../core/src/net/egress.ts";
 import { testPki } from "../../protocol-servers/pki.ts";
 import { closedPort, startBlackHole, type BlackHole } from "../../protocol-servers/tcp-fixtures.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../protocol-servers/webhook-receiver.ts";
+import { ocsfProblems } from "../../../core/src/formats/testdata/ocsf-fixture.ts";
 import { checkDestination, webhookSecret } from "./check-helpers.ts";
 
 const pki = testPki();
@@ -29,6 +30,15 @@ describe("webhook tester over http", () => {
     const delivery = receiver.received[before]!;
     expect(delivery).toMatchObject({ path: "/hooks/trailkeeper", duplicate: false, payload: { type: "trailkeeper.test" } });
     expect(delivery.id).toMatch(/^msg_/);
+  });
+
+  it("sends its probe in the destination's format: with ocsf, one valid OCSF event", async () => {
+    const before = receiver.received.length;
+    expect(await checkDestination(spec({ format: "ocsf" }), secrets)).toMatchObject({ success: true, reason: "Succeeded" });
+    const payload = receiver.received[before]!.payload as { type: string; format: string; events: Record<string, unknown>[] };
+    expect(payload).toMatchObject({ type: "trailkeeper.test", format: "ocsf", ocsfVersion: "1.3.0" });
+    expect(payload.events).toHaveLength(1);
+    expect(ocsfProblems(payload.events[0]!)).toEqual([]);
   });
 
   it("reports a wrong signing secret as InvalidCredentials", async () => {

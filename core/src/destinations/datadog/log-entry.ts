@@ -1,5 +1,7 @@
 import type { Outcome, StoredEvent } from "../../events/model.ts";
 import { eventSummary } from "../event-summary.ts";
+import type { FormatOf } from "../../formats/formats.ts";
+import { ocsfEvent } from "../../formats/ocsf.ts";
 
 /**
  * Log status from the event's outcome, with Datadog's syslog-style status names, matching the syslog severities
@@ -31,6 +33,18 @@ export function datadogTags(event: StoredEvent, tags: readonly string[]): string
  * stored event, as hashed, is under `trailkeeper`.
  */
 export function datadogLogEntry(event: StoredEvent, options: DatadogLogOptions, now: number = Date.now()): Record<string, unknown> {
+  return {
+    ...datadogReservedAttributes(event, options, now),
+    evt: { name: event.action, outcome: event.outcome, category: event.category },
+    ...(event.actor.type === "user" ? { usr: { id: event.actor.id, ...(event.actor.name === undefined ? {} : { name: event.actor.name }) } } : {}),
+    ...(event.clientIp === undefined ? {} : { network: { client: { ip: event.clientIp } } }),
+    ...(event.userAgent === undefined ? {} : { http: { useragent: event.userAgent } }),
+    trailkeeper: event,
+  };
+}
+
+/** The attributes Datadog reads for itself (source, tags, host, service, status, date, message), in every format. */
+function datadogReservedAttributes(event: StoredEvent, options: DatadogLogOptions, now: number): Record<string, unknown> {
   const fresh = now - Date.parse(event.occurredAt) <= maxDateAgeMs;
   return {
     ddsource: options.source,
@@ -40,10 +54,17 @@ export function datadogLogEntry(event: StoredEvent, options: DatadogLogOptions, 
     status: datadogStatusOfOutcome[event.outcome],
     ...(fresh ? { date: event.occurredAt } : {}),
     message: eventSummary(event),
-    evt: { name: event.action, outcome: event.outcome, category: event.category },
-    ...(event.actor.type === "user" ? { usr: { id: event.actor.id, ...(event.actor.name === undefined ? {} : { name: event.actor.name }) } } : {}),
-    ...(event.clientIp === undefined ? {} : { network: { client: { ip: event.clientIp } } }),
-    ...(event.userAgent === undefined ? {} : { http: { useragent: event.userAgent } }),
-    trailkeeper: event,
   };
+}
+
+/**
+ * The OCSF form: Datadog's own attributes plus the OCSF event under `ocsf`, the attribute Datadog's OCSF
+ * processing and Cloud SIEM read.
+ */
+export function datadogOcsfLogEntry(event: StoredEvent, options: DatadogLogOptions, now: number = Date.now()): Record<string, unknown> {
+  return { ...datadogReservedAttributes(event, options, now), ocsf: ocsfEvent(event) };
+}
+
+export function datadogLogOf(format: FormatOf<"datadog">): typeof datadogLogEntry {
+  return format === "ocsf" ? datadogOcsfLogEntry : datadogLogEntry;
 }

@@ -5,7 +5,7 @@ import { encodedOnce, responseFailure } from "../delivery.ts";
 import { isSuccess, joinUrl } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { datadogConnection, logsPath } from "./connection.ts";
-import { datadogLogEntry } from "./log-entry.ts";
+import { datadogLogOf } from "./log-entry.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -22,7 +22,8 @@ export const datadogSender: SenderFactory<"datadog"> = (input) => {
   const client = connection.client;
   const logsUrl = joinUrl(client.baseUrl, logsPath);
   const options = { source: config.source, service: config.service, hostname, tags: config.tags ?? [] };
-  const encode = encodedOnce((event) => JSON.stringify(datadogLogEntry(event, options)));
+  const logEntry = datadogLogOf(input.format);
+  const encode = encodedOnce((event) => JSON.stringify(logEntry(event, options)));
   const headers = { ...connection.headers, "content-type": "application/json", "content-encoding": "gzip" };
   return {
     limits: datadogLimits,

@@ -1,6 +1,8 @@
 import type { CategoryId } from "../../events/categories.ts";
 import type { StoredEvent } from "../../events/model.ts";
 import { eventSummary } from "../event-summary.ts";
+import type { FormatOf } from "../../formats/formats.ts";
+import { ocsfEvent } from "../../formats/ocsf.ts";
 
 /** The ECS version the documents follow; every field used exists unchanged since ECS 8.0. */
 export const ecsVersion = "8.11.0";
@@ -113,4 +115,16 @@ export function ecsDocument(event: StoredEvent, original: string = JSON.stringif
       ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
     },
   };
+}
+
+/**
+ * The OCSF form of a document: the OCSF event plus `@timestamp`, which data streams require and Kibana sorts by;
+ * it is the only field outside OCSF.
+ */
+export function ocsfDocument(event: StoredEvent): Record<string, unknown> {
+  return { "@timestamp": event.occurredAt, ...ocsfEvent(event) };
+}
+
+export function elasticsearchDocumentOf(format: FormatOf<"elasticsearch">): (event: StoredEvent) => Record<string, unknown> {
+  return format === "ocsf" ? ocsfDocument : (event) => ecsDocument(event);
 }

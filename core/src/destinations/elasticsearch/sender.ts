@@ -3,7 +3,7 @@ import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
 import { joinUrl, parseJson } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { bulkCreatePair, bulkFilterPath, bulkOutcomes, type BulkReply } from "./bulk.ts";
-import { ecsDocument } from "./ecs.ts";
+import { elasticsearchDocumentOf } from "./ecs.ts";
 import { elasticsearchConnection } from "./connection.ts";
 
 /** Elastic advises against going beyond a couple tens of megabytes per `_bulk` request (protocols.md §3). */
@@ -23,7 +23,8 @@ export const elasticsearchSender: SenderFactory<"elasticsearch"> = (input) => {
   const path = `/${encodeURIComponent(connection.target)}/_bulk`;
   const headers = { ...connection.headers, "content-type": "application/x-ndjson" };
   const bulkUrl = joinUrl(client.baseUrl, path);
-  const encode = encodedOnce((event) => bulkCreatePair(event.id, JSON.stringify(ecsDocument(event))));
+  const document = elasticsearchDocumentOf(input.format);
+  const encode = encodedOnce((event) => bulkCreatePair(event.id, JSON.stringify(document(event))));
   return {
     limits: { ...noProtocolLimit, maxBytes: bulkMaxRequestBytes },
     encodedSize: (event) => Buffer.byteLength(encode(event)),

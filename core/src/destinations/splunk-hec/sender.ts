@@ -29,7 +29,7 @@ export const splunkHecSender: SenderFactory<"splunkHec"> = (input) => {
   const channel = randomUUID();
   const headers = { ...connection.headers, "content-type": "application/json", "x-splunk-request-channel": channel };
   const meta = { sourcetype: config.sourcetype, index: config.index, source: config.source, host: config.host };
-  const encode = encodedOnce((event) => hecEnvelope(event, meta));
+  const encode = encodedOnce((event) => hecEnvelope(event, meta, input.format));
   return {
     limits: { ...noProtocolLimit, maxBytes: hecMaxRequestBytes },
     encodedSize: (event) => Buffer.byteLength(encode(event)) + 1,

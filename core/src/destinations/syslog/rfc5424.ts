@@ -1,4 +1,7 @@
 import type { Outcome, StoredEvent } from "../../events/model.ts";
+import { cefRecord } from "../../formats/cef.ts";
+import type { FormatOf } from "../../formats/formats.ts";
+import { leefRecord } from "../../formats/leef.ts";
 
 /**
  * RFC 5424 formatting, kept apart from the transports (as in the OpenTelemetry syslog exporter) so that the
@@ -68,20 +71,32 @@ export function utf8Prefix(bytes: Buffer, max: number): Buffer {
   return bytes.subarray(0, end);
 }
 
+export type SyslogFormat = FormatOf<"syslog">;
+
 /**
- * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID [trailkeeper@32473 …] BOM{event JSON}`. Over `maxBytes` (UDP), MSG
+ * MSG per format: the stored event as JSON after a BOM (MSG-UTF8), or a CEF / LEEF record without one (MSG-ANY),
+ * because CEF and LEEF receivers look for `CEF:` / `LEEF:` at the very start of MSG.
+ */
+function messageBody(event: StoredEvent, format: SyslogFormat): Buffer {
+  if (format === "cef") return Buffer.from(cefRecord(event), "utf8");
+  if (format === "leef") return Buffer.from(leefRecord(event), "utf8");
+  return Buffer.concat([bom, Buffer.from(JSON.stringify(event), "utf8")]);
+}
+
+/**
+ * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID [trailkeeper@32473 …] BOM{event JSON}` (or a CEF / LEEF MSG). Over `maxBytes` (UDP), MSG
  * is cut at a character boundary and `truncated="true"` is added, so a receiver knows the JSON is incomplete;
  * the structured data always survives whole.
  */
-export function formatSyslogMessage(event: StoredEvent, identity: SyslogIdentity, maxBytes = Number.POSITIVE_INFINITY): Buffer {
+export function formatSyslogMessage(event: StoredEvent, identity: SyslogIdentity, maxBytes = Number.POSITIVE_INFINITY, format: SyslogFormat = "native"): Buffer {
   const pri = identity.facility * 8 + syslogSeverityOfOutcome[event.outcome];
   const timestamp = rfc3339.test(event.occurredAt) ? event.occurredAt : "-";
   const header = `<${pri}>1 ${timestamp} ${headerField(identity.hostname, 255)} ${headerField(identity.appName, 48)} - ${headerField(event.action, 32)} `;
-  const msg = Buffer.from(JSON.stringify(event), "utf8");
-  const whole = Buffer.concat([Buffer.from(`${header}${trailkeeperStructuredData(event, false)} `, "utf8"), bom, msg]);
+  const msg = messageBody(event, format);
+  const whole = Buffer.concat([Buffer.from(`${header}${trailkeeperStructuredData(event, false)} `, "utf8"), msg]);
   if (whole.length <= maxBytes) return whole;
   const prefix = Buffer.from(`${header}${trailkeeperStructuredData(event, true)} `, "utf8");
-  return Buffer.concat([prefix, bom, utf8Prefix(msg, maxBytes - prefix.length - bom.length)]);
+  return Buffer.concat([prefix, utf8Prefix(msg, maxBytes - prefix.length)]);
 }
 
 /** RFC 6587 §3.4.1 / RFC 5425 octet counting: `MSG-LEN SP SYSLOG-MSG`, so a message may contain any byte. */

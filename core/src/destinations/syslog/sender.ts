@@ -5,7 +5,7 @@ import { allDelivered } from "../../forwarding/types.ts";
 import { resolveTls } from "../../net/tls.ts";
 import { encodedOnce, noProtocolLimit } from "../delivery.ts";
 import type { SenderFactory, SenderInput } from "../types.ts";
-import { formatSyslogMessage, octetCountedFrame, type SyslogIdentity } from "./rfc5424.ts";
+import { formatSyslogMessage, octetCountedFrame, type SyslogFormat, type SyslogIdentity } from "./rfc5424.ts";
 import { isRelp, relpTransport, type RelpBatchResult } from "./relp-transport.ts";
 import { streamTransport, type StreamEndpoint } from "./stream-transport.ts";
 import { udpTransport } from "./udp-transport.ts";
@@ -33,10 +33,10 @@ export function outcomeOfRelpBatch(size: number, result: RelpBatchResult): SendO
 }
 
 /** How each transport wants a message: RELP and UDP carry it bare, TCP and TLS octet-counted (RFC 6587 §3.4.1). */
-function encoderFor(config: SyslogConfig, identity: SyslogIdentity) {
-  if (config.transport === "udp") return encodedOnce((event) => formatSyslogMessage(event, identity, udpMaxMessageBytes));
-  if (isRelp(config.transport)) return encodedOnce((event) => formatSyslogMessage(event, identity));
-  return encodedOnce((event) => octetCountedFrame(formatSyslogMessage(event, identity)));
+function encoderFor(config: SyslogConfig, identity: SyslogIdentity, format: SyslogFormat) {
+  if (config.transport === "udp") return encodedOnce((event) => formatSyslogMessage(event, identity, udpMaxMessageBytes, format));
+  if (isRelp(config.transport)) return encodedOnce((event) => formatSyslogMessage(event, identity, undefined, format));
+  return encodedOnce((event) => octetCountedFrame(formatSyslogMessage(event, identity, undefined, format)));
 }
 
 /**
@@ -47,7 +47,7 @@ function encoderFor(config: SyslogConfig, identity: SyslogIdentity) {
 export const syslogSender: SenderFactory<"syslog"> = (input): EventSender => {
   const { config, egress, hostname } = input;
   const port = config.port ?? defaultSyslogPorts[config.transport];
-  const encode = encoderFor(config, { facility: config.facility, hostname, appName: config.appName });
+  const encode = encoderFor(config, { facility: config.facility, hostname, appName: config.appName }, input.format);
   const base = { limits: noProtocolLimit, encodedSize: (event: Parameters<typeof encode>[0]) => encode(event).length };
   if (isRelp(config.transport)) {
     const relp = relpTransport(streamEndpoint(input, port));

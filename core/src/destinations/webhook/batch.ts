@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import type { StoredEvent } from "../../events/model.ts";
+import type { FormatOf } from "../../formats/formats.ts";
+import { ocsfEvent, ocsfVersion } from "../../formats/ocsf.ts";
 
 /** `type` of every delivery body; receivers dispatch on it (Standard Webhooks payload convention). */
 export const auditBatchType = "trailkeeper.audit.batch";
@@ -9,8 +11,14 @@ export const auditBatchType = "trailkeeper.audit.batch";
  * it was hashed (so a receiver can recompute `hash` and follow `prevHash`). Built from already-encoded events so
  * that each is serialised once.
  */
-export function auditBatchBody(encodedEvents: readonly string[]): string {
-  return `{"type":"${auditBatchType}","events":[${encodedEvents.join(",")}]}`;
+export function auditBatchBody(encodedEvents: readonly string[], format: FormatOf<"webhook"> = "native"): string {
+  const formatFields = format === "ocsf" ? `"format":"ocsf","ocsfVersion":"${ocsfVersion}",` : "";
+  return `{"type":"${auditBatchType}",${formatFields}"events":[${encodedEvents.join(",")}]}`;
+}
+
+/** One event as it goes in `events`: the stored event, or its OCSF object (the stored event in its `raw_data`). */
+export function webhookEventEncoder(format: FormatOf<"webhook">): (event: StoredEvent) => string {
+  return format === "ocsf" ? (event) => JSON.stringify(ocsfEvent(event)) : (event) => JSON.stringify(event);
 }
 
 /**

@@ -2,7 +2,7 @@ import { allDelivered } from "../../forwarding/types.ts";
 import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
 import { isSuccess } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
-import { auditBatchBody, auditBatchMessageId } from "./batch.ts";
+import { auditBatchBody, auditBatchMessageId, webhookEventEncoder } from "./batch.ts";
 import { webhookConnection } from "./connection.ts";
 
 /**
@@ -12,12 +12,12 @@ import { webhookConnection } from "./connection.ts";
  */
 export const webhookSender: SenderFactory<"webhook"> = (input) => {
   const { client, signedHeaders } = webhookConnection(input);
-  const encode = encodedOnce((event) => JSON.stringify(event));
+  const encode = encodedOnce(webhookEventEncoder(input.format));
   return {
     limits: noProtocolLimit,
     encodedSize: (event) => Buffer.byteLength(encode(event)) + 1,
     async send(batch, signal) {
-      const body = auditBatchBody(batch.map(encode));
+      const body = auditBatchBody(batch.map(encode), input.format);
       const id = auditBatchMessageId(input.destinationUid, batch);
       const res = await client.request({ method: "POST", path: "", headers: signedHeaders(id, body), body, signal });
       if (isSuccess(res.status)) return allDelivered(batch.length);
