@@ -53,6 +53,19 @@ function consolePaths(): Record<string, unknown> {
   };
 }
 
+/** Destinations and recording storages as the operator mirrors them (docs/api.md, scope config:read). */
+function configPaths(): Record<string, unknown> {
+  const resource = [{ name: "namespace", in: "path", required: true, schema: { type: "string" } }, { name: "name", in: "path", required: true, schema: { type: "string" } }];
+  const page = [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } }, { name: "cursor", in: "query", schema: { type: "string" } }];
+  const read = (summary: string, extra: Record<string, unknown> = {}, codes = [400, 401, 403]) => ({ get: { summary, security: [{ apiKey: [] }], ...extra, responses: { "200": { description: "OK" }, ...problems(...codes) } } });
+  return {
+    "/v1/destinations": read("The tenant's LogForwardingDestinations: type, endpoint, conditions, delivery statistics"),
+    "/v1/destinations/{namespace}/{name}": { parameters: resource, ...read("One LogForwardingDestination", {}, [400, 401, 403, 404]) },
+    "/v1/destinations/{namespace}/{name}/dead-letters": { parameters: resource, ...read("Its dead letters with their reasons, newest first", { parameters: page }, [400, 401, 403, 404]) },
+    "/v1/recording-storages": read("The tenant's RecordingStorages"),
+  };
+}
+
 /** OpenAPI 3.1 document; request schemas come from the same zod schemas that validate requests. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -148,6 +161,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: "Revoke an API key", security: [{ adminToken: [] }], responses: { "204": { description: "Revoked" }, ...problems(401, 404) } },
       },
       ...consolePaths(),
+      ...configPaths(),
       "/healthz": { get: { summary: "Process is up", responses: { "200": { description: "ok" } } } },
       "/readyz": { get: { summary: "Database reachable and migrations applied", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition" } } } },

@@ -19,6 +19,7 @@ import { Controller } from "./runtime/controller.ts";
 import { objectKey, type Informer } from "./runtime/informer.ts";
 import { LeaderElector } from "./runtime/leader-election.ts";
 import { startForwarding, type RunningForwarding } from "./forwarding/start.ts";
+import { ConfigMirror } from "./mirror/config-mirror.ts";
 
 export interface RunningOperator {
   /** `isLeader`, `onStartedLeading(signal => …)`, `onStoppedLeading(() => …)`: the forwarding engine runs on these. */
@@ -113,8 +114,20 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const forwarding: RunningForwarding | undefined = config.DATABASE_URL
     ? await startForwarding({ databaseUrl: config.DATABASE_URL, statusIntervalMs: config.DELIVERY_STATUS_INTERVAL_SECONDS * 1000, gateway, objects: informers.logForwardingDestinations, registry: metrics.registry, egress: ctx.egress, hostname: config.POD_NAME, logger })
     : undefined;
+  // The API shows destinations and storages from this copy (docs/api.md); only the leader writes it.
+  const mirror = forwarding && new ConfigMirror({
+    pool: forwarding.pool,
+    kinds: [
+      { kind: "LogForwardingDestination", objects: informers.logForwardingDestinations },
+      { kind: "RecordingStorage", objects: informers.recordingStorages },
+    ],
+    namespaces: informers.namespaces,
+    namespace: config.WATCH_NAMESPACE || undefined,
+    logger: logger.child({ component: "config-mirror" }),
+  });
   leader.onStartedLeading((signal) => {
     metrics.leader.set(1);
+    void mirror?.serve(signal);
     for (const c of controllers) c.startTerm(signal);
     forwarding?.supervisor.serve(destinations, signal);
   });
@@ -128,8 +141,11 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
 
   let stopping = false;
   const synced = () => informers.all.every((i) => i.synced);
+  // Not ready while the Lease cannot be taken or renewed (e.g. its namespace is missing): such a replica never leads.
+  const notReadyReason = () => (stopping ? "shutting down" : !synced() ? "caches not synced" : leader.leaseProblem);
+  const isReady = () => notReadyReason() === undefined;
   // The server first: if its port is taken, nothing else has started yet.
-  const health = await startHealthServer(config.HEALTH_BIND_ADDRESS, config.METRICS_PORT, { live: () => true, ready: () => !stopping && synced() }, metrics.registry);
+  const health = await startHealthServer(config.HEALTH_BIND_ADDRESS, config.METRICS_PORT, { live: () => true, ready: isReady, notReadyReason }, metrics.registry);
   for (const informer of informers.all) informer.start();
   // Campaign only with warm caches: a leader with an empty Namespace cache would report wrong tenants.
   void Promise.all(informers.all.map((i) => i.waitForSync())).then(() => {
@@ -145,12 +161,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     informers,
     metrics,
     healthPort: health.port,
-    ready: () => !stopping && synced(),
+    ready: isReady,
     async stop() {
       if (stopping) return;
       stopping = true;
       await leader.stop();
       await Promise.all(informers.all.map((i) => i.stop()));
+      await mirror?.settled();
       await forwarding?.close();
       await health.close();
       logger.info("operator stopped");

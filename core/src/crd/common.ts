@@ -124,8 +124,8 @@ export const filterSchema = z
 export type EventFilter = z.output<typeof filterSchema>;
 
 export const conditionStatuses = ["True", "False", "Unknown"] as const;
-/** The condition types kstatus, Flux and Argo CD read (see docs/crds.md). */
-export const conditionTypes = ["Ready", "Reconciling", "Stalled"] as const;
+/** The condition types kstatus, Flux and Argo CD read (see docs/crds.md), and Delivering: the forwarder's health. */
+export const conditionTypes = ["Ready", "Reconciling", "Stalled", "Delivering"] as const;
 export type ConditionType = (typeof conditionTypes)[number];
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -146,7 +146,7 @@ export const conditionsSchema = z
   .max(16)
   .optional()
   .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] })
-  .describe("Ready, and Reconciling or Stalled while true.");
+  .describe("Ready, Reconciling or Stalled while true, and Delivering on forwarding destinations.");
 
 export const lastCheckSchema = z
   .object({

@@ -118,13 +118,14 @@ describe("generated CRDs", () => {
     const paths = new Set(nodes(crd).map(([, p]) => p));
     for (const c of crd.spec.versions[0]!.additionalPrinterColumns) {
       if (c.jsonPath.startsWith(".metadata")) continue;
-      const field = c.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]/, "[]");
+      const field = c.jsonPath.replace(/\[\?\(@\.type=="(Ready|Delivering)"\)\]/, "[]");
       expect(paths, c.jsonPath).toContain(field);
     }
   });
 
-  it("has LogForwardingDestination columns Type, Enabled, Ready, Message and Age", () => {
+  it("has the LogForwardingDestination columns of issue #12, and the reasons and messages in -o wide", () => {
     const lfd = crdSources.find((s) => s.names.kind === "LogForwardingDestination")!;
-    expect(lfd.columns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(["Type", "Enabled", "Ready", "Message", "Age"]);
+    expect(lfd.columns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(["Type", "Format", "Enabled", "Ready", "Delivered", "Failed", "Dead-Lettered", "Lag", "Last Delivery", "Age"]);
+    expect(lfd.columns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(["Reason", "Message", "Delivering", "Delivery Reason", "Last Error"]);
   });
 });

@@ -37,6 +37,26 @@ const readyColumns: PrinterColumn[] = [
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
 
+const delivering = '.status.conditions[?(@.type=="Delivering")]';
+/** kubectl get lfd: the delivery statistics beside readiness; -o wide adds why (Ready's, then Delivering's reason). */
+const destinationColumns: PrinterColumn[] = [
+  { name: "Type", type: "string", jsonPath: ".status.type", description: "Destination type." },
+  { name: "Format", type: "string", jsonPath: ".status.format", description: "Event format in use." },
+  { name: "Enabled", type: "boolean", jsonPath: ".spec.enabled" },
+  { name: "Ready", type: "string", jsonPath: `${ready}.status`, description: "Ready condition status (connectivity check)." },
+  { name: "Delivered", type: "integer", jsonPath: ".status.delivery.delivered" },
+  { name: "Failed", type: "integer", jsonPath: ".status.delivery.failed", description: "Failed delivery attempts." },
+  { name: "Dead-Lettered", type: "integer", jsonPath: ".status.delivery.deadLettered" },
+  { name: "Lag", type: "integer", jsonPath: ".status.delivery.lagEvents", description: "Events not yet delivered." },
+  { name: "Last Delivery", type: "date", jsonPath: ".status.delivery.lastDeliveredAt" },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  { name: "Reason", type: "string", jsonPath: `${ready}.reason`, priority: 1 },
+  { name: "Message", type: "string", jsonPath: `${ready}.message`, priority: 1 },
+  { name: "Delivering", type: "string", jsonPath: `${delivering}.status`, priority: 1, description: "Delivery health condition status." },
+  { name: "Delivery Reason", type: "string", jsonPath: `${delivering}.reason`, priority: 1 },
+  { name: "Last Error", type: "string", jsonPath: ".status.delivery.lastError", priority: 1 },
+];
+
 export const crdSources: readonly CrdSource[] = [
   {
     file: `${logForwardingDestinationNames.plural}.${crdGroup}.yaml`,
@@ -44,11 +64,7 @@ export const crdSources: readonly CrdSource[] = [
     description: "Forwards the namespace tenant's audit events to one SIEM or log destination, tested continuously.",
     spec: logForwardingDestinationSpecSchema,
     status: logForwardingDestinationStatusSchema,
-    columns: [
-      { name: "Type", type: "string", jsonPath: ".status.type", description: "Destination type." },
-      { name: "Enabled", type: "boolean", jsonPath: ".spec.enabled" },
-      ...readyColumns,
-    ],
+    columns: destinationColumns,
   },
   {
     file: `${recordingStorageNames.plural}.${crdGroup}.yaml`,

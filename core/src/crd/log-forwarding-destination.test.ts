@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { destinationKindOf, logForwardingDestinationSpecSchema as schema } from "./log-forwarding-destination.ts";
+import { destinationFormatOf, destinationKindOf, logForwardingDestinationSpecSchema as schema } from "./log-forwarding-destination.ts";
 
 const ref = (name: string, key = "k") => ({ name, key });
 const webhook = { url: "https://siem.example.com/hook", signingSecretRef: ref("wh") };
@@ -99,5 +99,18 @@ describe("LogForwardingDestination spec", () => {
     expect(errors({ webhook, delivery: { flushInterval: "50ms" } })).toEqual(["delivery.flushInterval: must be between 100ms and 1m"]);
     expect(errors({ webhook, delivery: { onPermanentError: "drop" } }).length).toBe(1);
     expect(errors({ webhook, delivery: { batchSize: 0 } }).length).toBe(1);
+  });
+
+  it("defaults the format to each kind's former wire shape and rejects one the kind cannot carry", () => {
+    expect(destinationFormatOf(schema.parse({ webhook }))).toBe("native");
+    expect(destinationFormatOf(schema.parse({ elasticsearch: { url: "https://es:9200", index: "a", apiKeySecretRef: ref("es") } }))).toBe("ecs");
+    expect(destinationFormatOf(schema.parse({ syslog: { host: "h" }, format: "leef" }))).toBe("leef");
+    expect(errors({ splunkHec: { url: "https://s:8088", tokenSecretRef: ref("t") }, format: "cef" })).toEqual([]);
+    const refused = errors({ webhook, format: "cef" });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/^format: format is not one this destination type carries \(webhook: native, ocsf;/);
+    expect(errors({ syslog: { host: "h" }, format: "ocsf" })).toHaveLength(1);
+    expect(errors({ elasticsearch: { url: "https://es:9200", index: "a", apiKeySecretRef: ref("es") }, format: "native" })).toHaveLength(1);
+    expect(errors({ webhook, format: "xml" })).toHaveLength(1);
   });
 });

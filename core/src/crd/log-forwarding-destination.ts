@@ -10,6 +10,7 @@ import {
 } from "./common.ts";
 import { destinationBlocks, destinationKinds, type DestinationKind } from "./destination-blocks.ts";
 import { durationField } from "./duration.ts";
+import { defaultFormatOf, eventFormats, formatsByKind, formatsByKindText, kindCarries, type EventFormat } from "../formats/formats.ts";
 import { withRules } from "./rules.ts";
 
 export const deliverySpecSchema = z
@@ -37,6 +38,10 @@ export const logForwardingDestinationSpecSchema = withRules(
     .object({
       enabled: z.boolean().default(true).describe("Forward events; when false the destination is kept but idle (and not tested)."),
       ...blockFields,
+      format: z
+        .enum(eventFormats)
+        .optional()
+        .describe(`Event format on the wire; each destination type carries some (its default first): ${formatsByKindText()}.`),
       filter: filterSchema.optional(),
       checkInterval: checkIntervalField,
       timeout: timeoutField,
@@ -48,6 +53,12 @@ export const logForwardingDestinationSpecSchema = withRules(
       rule: `[${destinationKinds.map((k) => `has(self.${k})`).join(", ")}].exists_one(x, x)`,
       message: `exactly one of ${destinationKinds.join(", ")} must be set`,
       holds: (spec) => setBlocks(spec).length === 1,
+    },
+    {
+      rule: `!has(self.format) || ${destinationKinds.map((k) => `(has(self.${k}) && self.format in [${formatsByKind[k].map((f) => `'${f}'`).join(", ")}])`).join(" || ")}`,
+      message: `format is not one this destination type carries (${formatsByKindText()})`,
+      fieldPath: ".format",
+      holds: (spec) => spec.format === undefined || setBlocks(spec).every((k) => kindCarries(k, spec.format as EventFormat)),
     },
   ],
   [
@@ -75,6 +86,7 @@ export const deliveryStatusSchema = z
 export const logForwardingDestinationStatusSchema = z.object({
   observedGeneration: observedGenerationField,
   type: z.enum(destinationKinds).optional().describe("The destination block in use (shown by kubectl get)."),
+  format: z.string().max(64).optional().describe("Event format in use: spec.format, or the destination type's default (shown by kubectl get)."),
   conditions: conditionsSchema,
   lastCheck: lastCheckSchema.optional(),
   delivery: deliveryStatusSchema.optional(),
@@ -92,6 +104,12 @@ export const logForwardingDestinationNames = {
   singular: "logforwardingdestination",
   shortNames: ["lfd"],
 } as const;
+
+/** The format a valid spec's destination sends in: spec.format, or its kind's default (today's wire shape). */
+export function destinationFormatOf(spec: Partial<Record<DestinationKind, unknown>> & { format?: EventFormat | undefined }): EventFormat | undefined {
+  const kind = destinationKindOf(spec);
+  return kind === undefined ? undefined : (spec.format ?? defaultFormatOf(kind));
+}
 
 /** The one destination block a valid spec carries (status.type, registry lookup). */
 export function destinationKindOf(spec: Partial<Record<DestinationKind, unknown>>): DestinationKind | undefined {

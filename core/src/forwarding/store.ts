@@ -133,3 +133,40 @@ export async function deleteCursor(pool: Pool, uid: string): Promise<void> {
 export async function receivedAtOf(pool: Pool, tenant: string, seq: number): Promise<Date | undefined> {
   return (await pool.query<{ received_at: Date }>("SELECT received_at FROM events WHERE tenant = $1 AND seq = $2", [tenant, seq])).rows[0]?.received_at;
 }
+
+export interface DeadLetter {
+  id: number;
+  seq: number;
+  eventId: string;
+  reason: string;
+  createdAt: string;
+}
+
+interface DeadLetterRow {
+  id: string;
+  seq: string;
+  event_id: string;
+  reason: string;
+  created_at: Date;
+}
+
+const toDeadLetter = (r: DeadLetterRow): DeadLetter => ({ id: Number(r.id), seq: Number(r.seq), eventId: r.event_id, reason: r.reason, createdAt: r.created_at.toISOString() });
+
+/** The most recent dead letter of a destination, for status.delivery.lastError. */
+export async function latestDeadLetter(pool: Pool, uid: string): Promise<DeadLetter | undefined> {
+  const r = await pool.query<DeadLetterRow>("SELECT id, seq, event_id, reason, created_at FROM dead_letters WHERE destination_uid = $1 ORDER BY id DESC LIMIT 1", [uid]);
+  return r.rows[0] && toDeadLetter(r.rows[0]);
+}
+
+/**
+ * One page of a destination's dead letters, newest first, of one tenant only (the uid alone is not trusted to
+ * belong to the caller). `beforeId` is the `id` of the last row of the previous page.
+ */
+export async function listDeadLetters(pool: Pool, q: { uid: string; tenant: string; limit: number; beforeId?: number | undefined }): Promise<DeadLetter[]> {
+  const r = await pool.query<DeadLetterRow>(
+    `SELECT id, seq, event_id, reason, created_at FROM dead_letters
+      WHERE destination_uid = $1 AND tenant = $2 AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4`,
+    [q.uid, q.tenant, q.beforeId ?? null, q.limit],
+  );
+  return r.rows.map(toDeadLetter);
+}

@@ -22,6 +22,8 @@ export interface CheckedKind<S> {
   checkType(spec: S): string;
   /** status.type, for kinds that show one. */
   statusType(spec: S): string | undefined;
+  /** status.format, for kinds that send in a chosen format. */
+  statusFormat?(spec: S): string | undefined;
   /** A core Destination or the RecordingStorage S3 tester, both built by core's checkedTester. */
   tester(spec: S, deps: { secrets: SecretSource; egress: EgressPolicy }): Tester;
 }

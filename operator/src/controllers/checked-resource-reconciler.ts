@@ -11,7 +11,7 @@ import type { CheckedKind } from "./checked-kind.ts";
 import { readOwnedStatus, type OwnedStatus } from "./conditions.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { checkDue, checkFingerprint, resolveSecrets, resolveTenant, type CheckMemo } from "./inputs.ts";
-import { decideStatus, nextCheckAt, type Observation } from "./status.ts";
+import { decideStatus, nextCheckAt, type Observation, type ShownFields } from "./status.ts";
 
 /** What a reconcile resolved for an enabled, valid resource; published for the forwarding engine. */
 export interface Resolved<S> {
@@ -72,16 +72,16 @@ export class CheckedResourceReconciler<S> implements Reconciler {
     }
     const namespace = object.metadata.namespace ?? "";
     const parsed = this.#kind.parseSpec(object.spec);
-    if (!parsed.ok) return this.#withdraw(key, object, { kind: "invalidSpec", message: parsed.message }, undefined, signal);
+    if (!parsed.ok) return this.#withdraw(key, object, { kind: "invalidSpec", message: parsed.message }, {}, signal);
     const spec = parsed.spec;
-    const type = this.#kind.statusType(spec);
-    if (!this.#kind.enabled(spec)) return this.#withdraw(key, object, { kind: "disabled" }, type, signal);
+    const shown: ShownFields = { type: this.#kind.statusType(spec), format: this.#kind.statusFormat?.(spec) };
+    if (!this.#kind.enabled(spec)) return this.#withdraw(key, object, { kind: "disabled" }, shown, signal);
 
     const tenant = resolveTenant(this.#d.namespaces.get(namespace));
     if (tenant === undefined) throw new NamespaceNotCached(`namespace ${namespace} is not in the cache yet`);
-    if (!tenant.ok) return this.#withdraw(key, object, { kind: "blocked", reason: tenant.reason, message: tenant.message }, type, signal);
+    if (!tenant.ok) return this.#withdraw(key, object, { kind: "blocked", reason: tenant.reason, message: tenant.message }, shown, signal);
     const secrets = await resolveSecrets((name) => this.#d.gateway.readSecret(namespace, name), this.#kind.secretRefs(spec));
-    if (!secrets.ok) return this.#withdraw(key, object, { kind: "blocked", reason: secrets.reason, message: secrets.message }, type, signal);
+    if (!secrets.ok) return this.#withdraw(key, object, { kind: "blocked", reason: secrets.reason, message: secrets.message }, shown, signal);
 
     const fingerprint = checkFingerprint(object.metadata.uid ?? "", object.metadata.generation ?? 0, secrets.versions);
     let memo = this.#memo.get(key);
@@ -90,7 +90,7 @@ export class CheckedResourceReconciler<S> implements Reconciler {
     if (memo === undefined || checkDue(memo, fingerprint, this.#now())) {
       if (previous.observedGeneration !== object.metadata.generation) {
         // Acknowledge the new generation before a check that may take up to its timeout.
-        const ack = await this.#write(object, { kind: "checking" }, type, previous, resourceVersion, signal);
+        const ack = await this.#write(object, { kind: "checking" }, shown, previous, resourceVersion, signal);
         previous = ack.status;
         resourceVersion = ack.resourceVersion;
       }
@@ -98,15 +98,15 @@ export class CheckedResourceReconciler<S> implements Reconciler {
       this.#memo.set(key, memo);
     }
     const observation: Observation = { kind: "checked", result: memo.result, at: memo.at, nextCheckAt: memo.nextCheckAt };
-    const written = await this.#write(object, observation, type, previous, resourceVersion, signal);
+    const written = await this.#write(object, observation, shown, previous, resourceVersion, signal);
     this.#d.publish?.(key, { object, spec, tenant: tenant.tenant, secrets: secrets.source, fingerprint: `${fingerprint}|${tenant.tenant}` });
     return { requeueAfterMs: written.requeueAfterMs };
   }
 
   /** Reports a state in which the resource is not tested, and stops serving it. */
-  async #withdraw(key: string, object: CustomObject, observation: Observation, type: string | undefined, signal: AbortSignal): Promise<ReconcileResult> {
+  async #withdraw(key: string, object: CustomObject, observation: Observation, shown: ShownFields, signal: AbortSignal): Promise<ReconcileResult> {
     this.#d.publish?.(key, undefined);
-    const written = await this.#write(object, observation, type, readOwnedStatus(object.status), object.metadata.resourceVersion, signal);
+    const written = await this.#write(object, observation, shown, readOwnedStatus(object.status), object.metadata.resourceVersion, signal);
     return { requeueAfterMs: written.requeueAfterMs };
   }
 
@@ -127,13 +127,13 @@ export class CheckedResourceReconciler<S> implements Reconciler {
   }
 
   /** Writes the decided status when it differs from `previous`, guarded by `resourceVersion`; then emits events. */
-  async #write(object: CustomObject, observation: Observation, type: string | undefined, previous: Partial<OwnedStatus>, resourceVersion: string | undefined, signal: AbortSignal) {
-    const decision = decideStatus({ generation: object.metadata.generation ?? 0, previous, observation, now: this.#now(), type });
+  async #write(object: CustomObject, observation: Observation, shown: ShownFields, previous: Partial<OwnedStatus>, resourceVersion: string | undefined, signal: AbortSignal) {
+    const decision = decideStatus({ generation: object.metadata.generation ?? 0, previous, observation, now: this.#now(), ...shown });
     if (!decision.changed) return { status: decision.status, resourceVersion, requeueAfterMs: decision.requeueAfterMs };
     if (signal.aborted) throw new ReconcileCancelled();
     const { name, namespace = "" } = object.metadata;
     // A merge patch keeps keys it does not mention; null removes an owned field the new status no longer has.
-    const status = { ...decision.status, type: decision.status.type ?? null, lastCheck: decision.status.lastCheck ?? null };
+    const status = { ...decision.status, type: decision.status.type ?? null, format: decision.status.format ?? null, lastCheck: decision.status.lastCheck ?? null };
     const newVersion = await this.#d.gateway.patchStatus(this.#kind.resource, namespace, name, status, resourceVersion);
     this.#d.metrics.statusWrites.inc({ kind: this.#kind.kind });
     for (const draft of decision.events) await this.#d.recordEvent(this.#kind.kind, object, draft);

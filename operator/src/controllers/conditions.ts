@@ -5,6 +5,8 @@ export interface OwnedStatus {
   observedGeneration: number;
   /** LogForwardingDestination only: the destination block in use. */
   type?: string;
+  /** LogForwardingDestination only: the event format in use (spec.format or the kind's default). */
+  format?: string;
   conditions: Condition[];
   lastCheck?: LastCheck;
 }
@@ -50,6 +52,7 @@ export function readOwnedStatus(raw: unknown): Partial<OwnedStatus> {
   const out: Partial<OwnedStatus> = {};
   if (typeof raw.observedGeneration === "number") out.observedGeneration = raw.observedGeneration;
   if (typeof raw.type === "string") out.type = raw.type;
+  if (typeof raw.format === "string") out.format = raw.format;
   if (Array.isArray(raw.conditions)) out.conditions = raw.conditions.filter(isCondition);
   if (isRecord(raw.lastCheck) && typeof raw.lastCheck.time === "string" && typeof raw.lastCheck.success === "boolean") out.lastCheck = raw.lastCheck as LastCheck;
   return out;
@@ -63,6 +66,6 @@ function canonical(value: unknown): string {
 }
 
 export function sameOwnedStatus(a: Partial<OwnedStatus>, b: Partial<OwnedStatus>): boolean {
-  const owned = (s: Partial<OwnedStatus>) => ({ observedGeneration: s.observedGeneration, type: s.type, conditions: s.conditions ?? [], lastCheck: s.lastCheck });
+  const owned = (s: Partial<OwnedStatus>) => ({ observedGeneration: s.observedGeneration, type: s.type, format: s.format, conditions: s.conditions ?? [], lastCheck: s.lastCheck });
   return canonical(owned(a)) === canonical(owned(b));
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from "@trailkeeper/core/crd/duration.ts";
 import {
+  destinationFormatOf,
   destinationKindOf,
   logForwardingDestinationNames,
   logForwardingDestinationSpecSchema,
@@ -19,5 +20,6 @@ export const logForwardingDestinationKind: CheckedKind<LogForwardingDestinationS
   checkIntervalMs: (spec) => parseDuration(spec.checkInterval),
   checkType: (spec) => destinationKindOf(spec) ?? "unknown",
   statusType: (spec) => destinationKindOf(spec),
+  statusFormat: (spec) => destinationFormatOf(spec),
   tester: (spec, deps) => createDestination(spec, deps),
 };

@@ -126,6 +126,35 @@ describe("decideStatus", () => {
   });
 });
 
+describe("decideStatus and the forwarder's Delivering condition", () => {
+  const delivering = { type: "Delivering" as const, status: "False" as const, observedGeneration: 1, lastTransitionTime: "2025-06-01T11:00:00Z", reason: "EventsRejected", message: "rejected" };
+
+  it("keeps Delivering, written by the forwarder, while the destination is checked", () => {
+    const tested = decide(checked(ok)).status;
+    const d = decide(checked(ok), { ...tested, conditions: [...tested.conditions, delivering] }, t0 + minute);
+    expect(d.status.conditions).toContainEqual(delivering);
+    expect(d.changed).toBe(false);
+  });
+
+  it("drops Delivering once the destination cannot forward (disabled)", () => {
+    const tested = decide(checked(ok)).status;
+    const d = decide({ kind: "disabled" }, { ...tested, conditions: [...tested.conditions, delivering] }, t0 + minute);
+    expect(d.status.conditions.map((c) => c.type)).toEqual(["Ready"]);
+  });
+});
+
+describe("decideStatus and the shown fields", () => {
+  it("writes type and format, and a changed format alone is a change to write", () => {
+    const first = decideStatus({ generation: 1, previous: {}, observation: checked(ok), now: t0, type: "syslog", format: "cef" });
+    expect(first.status).toMatchObject({ type: "syslog", format: "cef" });
+    const same = decideStatus({ generation: 1, previous: first.status, observation: checked(ok), now: t0, type: "syslog", format: "cef" });
+    expect(same.changed).toBe(false);
+    const switched = decideStatus({ generation: 1, previous: first.status, observation: checked(ok), now: t0, type: "syslog", format: "leef" });
+    expect(switched.changed).toBe(true);
+    expect(switched.status.format).toBe("leef");
+  });
+});
+
 describe("nextCheckAt", () => {
   const noJitter = () => 0;
   it("waits the check interval after a success", () => {

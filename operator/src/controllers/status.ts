@@ -16,13 +16,17 @@ export type Observation =
   /** The result of the latest check (fresh or remembered) and when the next one is due. */
   | { kind: "checked"; result: CheckResult; at: number; nextCheckAt: number };
 
-export interface StatusInput {
+/** Kind-specific owned fields shown by kubectl get, e.g. LogForwardingDestination's `type` and `format`. */
+export interface ShownFields {
+  type?: string | undefined;
+  format?: string | undefined;
+}
+
+export interface StatusInput extends ShownFields {
   generation: number;
   previous: Partial<OwnedStatus>;
   observation: Observation;
   now: number;
-  /** Kind-specific owned fields, e.g. LogForwardingDestination's `type`. */
-  type?: string | undefined;
 }
 
 export interface EventDraft {
@@ -82,9 +86,13 @@ export function decideStatus(input: StatusInput): StatusDecision {
   }
   if (desired.reconciling !== undefined) conditions.push(nextCondition(before, "Reconciling", "True", desired.reconciling.reason, desired.reconciling.message, generation, now));
   if (desired.stalled !== undefined) conditions.push(nextCondition(before, "Stalled", "True", desired.stalled.reason, desired.stalled.message, generation, now));
+  // Delivering belongs to the forwarder (forwarding/supervisor.ts): kept while it may run, dropped once it cannot.
+  const delivering = findCondition(before, "Delivering");
+  if (delivering !== undefined && (observation.kind === "checked" || observation.kind === "checking")) conditions.push(delivering);
 
   const status: OwnedStatus = { observedGeneration: generation, conditions };
   if (input.type !== undefined) status.type = input.type;
+  if (input.format !== undefined) status.format = input.format;
   const lastCheck = observation.kind === "checked" ? lastCheckOf(observation.result, observation.at) : previous.lastCheck;
   if (lastCheck !== undefined) status.lastCheck = lastCheck;
 

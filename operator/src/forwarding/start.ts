@@ -1,6 +1,6 @@
 import type client from "prom-client";
 import { migrate } from "@trailkeeper/core/db/migrate.ts";
-import { createPool } from "@trailkeeper/core/db/pool.ts";
+import { createPool, type Pool } from "@trailkeeper/core/db/pool.ts";
 import { createSender } from "@trailkeeper/core/destinations/registry.ts";
 import { AppendNotifier } from "@trailkeeper/core/forwarding/notifier.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
@@ -13,6 +13,8 @@ import { ForwardingSupervisor } from "./supervisor.ts";
 
 export interface RunningForwarding {
   supervisor: ForwardingSupervisor;
+  /** The audit database, shared with the config mirror. */
+  pool: Pool;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startForwarding(o: {
   });
   return {
     supervisor,
+    pool,
     async close() {
       await supervisor.stopAll();
       await notifier.stop();

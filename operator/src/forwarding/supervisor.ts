@@ -4,12 +4,14 @@ import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import type { EventSender } from "@trailkeeper/core/forwarding/types.ts";
 import { Forwarder, type ForwarderStats } from "@trailkeeper/core/forwarding/forwarder.ts";
 import type { AppendNotifier } from "@trailkeeper/core/forwarding/notifier.ts";
-import { applyReplay, seqBefore } from "@trailkeeper/core/forwarding/store.ts";
+import { applyReplay, latestDeadLetter, seqBefore } from "@trailkeeper/core/forwarding/store.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
+import { nextCondition, readOwnedStatus } from "../controllers/conditions.ts";
 import type { DestinationCatalog, ResolvedDestination } from "../controllers/destination-catalog.ts";
 import type { KubeGateway } from "../kube/gateway.ts";
 import type { CustomObject } from "../kube/types.ts";
 import type { Informer } from "../runtime/informer.ts";
+import { deliveryHealth, latestError, noObservations, observeStep, type DeliveryHealth, type DeliveryObservations } from "./delivery-health.ts";
 import type { ForwardingMetrics } from "./metrics.ts";
 import { parseReplay, replayAnnotation } from "./replay.ts";
 
@@ -23,8 +25,9 @@ export interface ForwardingDeps {
   logger: Logger;
   /** status.delivery is written at most this often per destination (Argo CD should ignore it: docs/gitops). */
   statusIntervalMs?: number;
-  /** How often annotations are looked at for replay requests. */
+  /** How often annotations are looked at for replay requests (and the Delivering condition re-evaluated). */
   replayPollMs?: number;
+  now?: () => number;
 }
 
 interface Running {
@@ -35,6 +38,11 @@ interface Running {
   lastStatus: string;
   lastStatusAt: number;
   reported: { delivered: number; failed: number; deadLettered: number };
+  observations: DeliveryObservations;
+  /** The Delivering condition as last written (status and reason). */
+  writtenHealth: string;
+  /** The latest dead letter's reason, read again when the dead-letter total moves. */
+  deadLetter: { total: number; error: string | undefined; reason: string | undefined };
 }
 
 /**
@@ -102,7 +110,10 @@ export class ForwardingSupervisor {
       onProgress: (stats) => this.#progress(key, stats),
     });
     const unsubscribe = this.#d.notifier.subscribe(d.tenant, () => forwarder.wake());
-    this.#running.set(key, { destination: d, forwarder, unsubscribe, replayToken, lastStatus: "", lastStatusAt: 0, reported: { delivered: -1, failed: -1, deadLettered: -1 } });
+    this.#running.set(key, {
+      destination: d, forwarder, unsubscribe, replayToken, lastStatus: "", lastStatusAt: 0, reported: { delivered: -1, failed: -1, deadLettered: -1 },
+      observations: noObservations, writtenHealth: "", deadLetter: { total: 0, error: undefined, reason: undefined },
+    });
     forwarder.start();
     this.#d.logger.info("forwarder started", { destination: key, tenant: d.tenant, kind: d.kind });
   }
@@ -155,29 +166,64 @@ export class ForwardingSupervisor {
       m.deadLettered.inc(labels, Math.max(0, stats.deadLettered - r.reported.deadLettered));
     }
     r.reported = { delivered: stats.delivered, failed: stats.failed, deadLettered: stats.deadLettered };
+    r.observations = observeStep(r.observations, stats, this.#now());
     m.lagEvents.set(labels, stats.lagEvents);
     m.lagSeconds.set(labels, stats.lagSeconds);
   }
 
-  /** Writes status.delivery at most every statusIntervalMs (called from housekeeping), and only when it changed. */
+  #now(): number {
+    return (this.#d.now ?? Date.now)();
+  }
+
+  /**
+   * Writes status.delivery at most every statusIntervalMs (called from housekeeping), and only when it changed; a
+   * flip of the Delivering condition is written at once, with the other conditions kept (guarded by resourceVersion).
+   */
   async #writeStatus(key: string, r: Running): Promise<void> {
     if (this.#running.get(key) !== r) return;
-    const now = Date.now();
-    if (now - r.lastStatusAt < (this.#d.statusIntervalMs ?? 30_000)) return;
+    const now = this.#now();
     const s = r.forwarder.stats;
+    const lastError = latestError(r.observations, s.lastError, await this.#deadLetterError(r, s.deadLettered));
+    const health = deliveryHealth(r.observations, s.state, lastError, now, r.deadLetter.reason);
+    const flipped = `${health.status}/${health.reason}` !== r.writtenHealth;
+    if (!flipped && now - r.lastStatusAt < (this.#d.statusIntervalMs ?? 30_000)) return;
     const delivery: DeliveryStatus = {
       delivered: s.delivered, failed: s.failed, deadLettered: s.deadLettered, lagEvents: s.lagEvents, cursorSeq: s.cursorSeq,
       ...(s.lastDeliveredAt ? { lastDeliveredAt: s.lastDeliveredAt } : {}),
-      ...(s.lastError ? { lastError: s.lastError.slice(0, 1024) } : {}),
+      ...(lastError ? { lastError: lastError.slice(0, 1024) } : {}),
     } as DeliveryStatus;
-    const text = JSON.stringify(delivery);
+    const text = JSON.stringify({ delivery, health });
     r.lastStatusAt = now;
     if (text === r.lastStatus) return;
     try {
-      await this.#d.gateway.patchStatus(logForwardingDestinationNames.plural, r.destination.namespace, r.destination.name, { delivery });
+      await this.#patch(key, r, delivery, health, now);
       r.lastStatus = text;
+      r.writtenHealth = `${health.status}/${health.reason}`;
     } catch (err) {
       this.#d.logger.warn("writing status.delivery failed", { destination: key, err });
     }
+  }
+
+  /** The conditions list is replaced as a whole by a merge patch, so it is written only from a fresh cache copy. */
+  async #patch(key: string, r: Running, delivery: DeliveryStatus, health: DeliveryHealth, now: number): Promise<void> {
+    const object = this.#d.objects.get(key);
+    const { namespace, name } = r.destination;
+    if (object === undefined) return;
+    const conditions = readOwnedStatus(object.status).conditions ?? [];
+    const stored = conditions.find((c) => c.type === "Delivering");
+    const plural = logForwardingDestinationNames.plural;
+    // Counters alone need no guard: nobody else writes status.delivery.
+    if (stored?.status === health.status && stored.reason === health.reason && stored.message === health.message) return void (await this.#d.gateway.patchStatus(plural, namespace, name, { delivery }));
+    const delivering = nextCondition(conditions, "Delivering", health.status, health.reason, health.message, object.metadata.generation ?? 0, now);
+    const others = conditions.filter((c) => c.type !== "Delivering");
+    await this.#d.gateway.patchStatus(plural, namespace, name, { delivery, conditions: [...others, delivering] }, object.metadata.resourceVersion);
+  }
+
+  /** `dead-lettered seq <n>: <reason>` of the latest dead letter, read from the table when the total moved. */
+  async #deadLetterError(r: Running, total: number): Promise<string | undefined> {
+    if (total === 0 || r.deadLetter.total === total) return r.deadLetter.error;
+    const latest = await latestDeadLetter(this.#d.pool, r.destination.uid);
+    r.deadLetter = { total, error: latest && `dead-lettered seq ${latest.seq}: ${latest.reason}`, reason: latest?.reason };
+    return r.deadLetter.error;
   }
 }

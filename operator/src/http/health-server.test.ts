@@ -7,11 +7,13 @@ describe("health server", () => {
     let ready = false;
     const metrics = createOperatorMetrics();
     metrics.leader.set(1);
-    const server = await startHealthServer("127.0.0.1", 0, { live: () => true, ready: () => ready }, metrics.registry);
+    const server = await startHealthServer("127.0.0.1", 0, { live: () => true, ready: () => ready, notReadyReason: () => (ready ? undefined : "cannot take or renew the Lease ns/lease: not found") }, metrics.registry);
     const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
     try {
       expect((await get("/healthz")).status).toBe(200);
-      expect((await get("/readyz")).status).toBe(503);
+      const notReady = await get("/readyz");
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toBe("not ready: cannot take or renew the Lease ns/lease: not found\n");
       ready = true;
       expect((await get("/readyz")).status).toBe(200);
       const text = await (await get("/metrics")).text();

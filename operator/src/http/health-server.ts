@@ -7,6 +7,8 @@ export interface HealthChecks {
   live(): boolean;
   /** Readiness: caches synced and not shutting down (leadership does not matter: a standby is ready too). */
   ready(): boolean;
+  /** Why the process is not ready, for the /readyz body. */
+  notReadyReason?(): string | undefined;
 }
 
 export interface HealthServer {
@@ -18,16 +20,16 @@ export interface HealthServer {
 export async function startHealthServer(host: string, port: number, checks: HealthChecks, registry: Registry): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://operator").pathname;
-    const answer = (ok: boolean) => {
+    const answer = (ok: boolean, reason?: string) => {
       res.writeHead(ok ? 200 : 503, { "content-type": "text/plain; charset=utf-8" });
-      res.end(ok ? "ok\n" : "not ready\n");
+      res.end(ok ? "ok\n" : `not ready${reason ? `: ${reason}` : ""}\n`);
     };
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
     } else if (path === "/healthz") {
       answer(checks.live());
     } else if (path === "/readyz") {
-      answer(checks.ready());
+      answer(checks.ready(), checks.notReadyReason?.());
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),

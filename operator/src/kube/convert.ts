@@ -24,6 +24,7 @@ export function plainMeta(raw: unknown): ObjectMeta {
     labels: stringMap(m.labels),
     annotations: stringMap(m.annotations),
     deletionTimestamp: text(m.deletionTimestamp),
+    creationTimestamp: text(m.creationTimestamp),
   };
 }
 

@@ -12,6 +12,7 @@ export interface ObjectMeta {
   labels?: Record<string, string> | undefined;
   annotations?: Record<string, string> | undefined;
   deletionTimestamp?: string | undefined;
+  creationTimestamp?: string | undefined;
 }
 
 export interface KubeObject {

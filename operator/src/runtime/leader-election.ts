@@ -37,6 +37,7 @@ export class LeaderElector {
   #observedAt = 0;
   #term: AbortController | undefined;
   #loop: Promise<void> | undefined;
+  #leaseProblem: string | undefined;
 
   constructor(options: LeaderElectionOptions) {
     if (!(options.leaseDurationMs > options.renewDeadlineMs && options.renewDeadlineMs > options.retryPeriodMs)) {
@@ -48,6 +49,11 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.#term !== undefined;
+  }
+
+  /** Why the last round could neither take nor renew the Lease nor see who holds it (readiness); undefined when it could. */
+  get leaseProblem(): string | undefined {
+    return this.#leaseProblem;
   }
 
   onStartedLeading(callback: StartedLeading): () => void {
@@ -115,6 +121,7 @@ export class LeaderElector {
     const store = this.#o.store;
     try {
       const current = await this.#withDeadline(store.get());
+      this.#leaseProblem = undefined;
       const now = this.#now();
       if (!sameLeaseState(current, this.#observed) || this.#observedAt === 0) this.#observe(current, now);
       const decision = decideLease({ current, observedAt: this.#observedAt }, this.#o.identity, Math.ceil(this.#o.leaseDurationMs / 1000), now);
@@ -123,6 +130,7 @@ export class LeaderElector {
       this.#observe(written, this.#now());
       return true;
     } catch (err) {
+      if (!isConflict(err)) this.#leaseProblem = `cannot take or renew the Lease ${store.namespace}/${store.name}: ${(err as Error).message}`;
       if (!isConflict(err)) this.#o.logger.warn("leader lease round failed", { lease: `${store.namespace}/${store.name}`, err });
       return false;
     }

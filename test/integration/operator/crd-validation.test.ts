@@ -136,6 +136,11 @@ describe("invalid custom resources are rejected by the API server with the CRD's
     );
   });
 
+  it("a format the destination type cannot carry (issue #13)", () => {
+    expectRejected(create("LogForwardingDestination", "webhook-cef", { webhook, format: "cef" }), "spec.format: Invalid value:", "format is not one this destination type carries (webhook: native, ocsf;");
+    expectRejected(create("LogForwardingDestination", "hec-xml", { splunkHec, format: "xml" }), 'spec.format: Unsupported value: "xml"');
+  });
+
   it("a rule across fields of a RecordingStorage", () => {
     const spec = { bucket: "recordings", credentialsSecretRef: { name: "s3" }, serverSideEncryption: { algorithm: "AES256", kmsKeyId: "arn:aws:kms:eu-west-1:111122223333:key/1" } };
     expectRejected(create("RecordingStorage", "kms-without-kms", spec), "kmsKeyId applies only to algorithm aws:kms");

@@ -65,6 +65,7 @@ describe("LogForwardingDestination status against a real API server", () => {
     await createResource(kube, "logforwardingdestinations", namespace, "siem", webhookSpec("siem"));
     const r = await eventually("siem", readyIs("True", "Succeeded"));
     expect(r.status.type).toBe("webhook");
+    expect(r.status.format).toBe("native"); // spec.format left out: the kind's default, shown in the FORMAT column
     expect(r.status.lastCheck).toMatchObject({ success: true, reason: "Succeeded" });
     expect(Date.now() - Date.parse(r.status.lastCheck.time)).toBeLessThan(60_000);
     expect(typeof r.status.lastCheck.latencyMs).toBe("number");

@@ -73,7 +73,12 @@ if generation ~= nil and ready.observedGeneration ~= nil and ready.observedGener
   return hs
 end
 
-if ready.status == "True" then
+local delivering = findCondition(conditions, "Delivering")
+if ready.status == "True" and delivering ~= nil and delivering.status == "False" then
+  -- Reachable, but refusing or failing what it is sent (docs/crds.md, the Delivering condition).
+  hs.status = "Degraded"
+  hs.message = describe(delivering, "Not delivering")
+elseif ready.status == "True" then
   hs.status = "Healthy"
   hs.message = ready.message or "Ready"
 elseif ready.status == "False" and ready.reason == "Disabled" then

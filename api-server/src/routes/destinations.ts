@@ -1,0 +1,60 @@
+import { Router } from "express";
+import { z } from "zod";
+import { getMirror, listMirror, type MirroredKind, type MirroredResource } from "@trailkeeper/core/db/config-mirror.ts";
+import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import { listDeadLetters } from "@trailkeeper/core/forwarding/store.ts";
+import { requireScope } from "../auth.ts";
+import { Problem } from "../problem.ts";
+import type { ApiKeyResolver } from "../services/api-keys.ts";
+import { decodeCursor, encodeCursor, pageSchema, parseQuery } from "./query-params.ts";
+
+/** What the API shows of a mirrored resource: the mirror row without the tenant (it is the caller's). */
+function view(m: MirroredResource) {
+  const { tenant: _tenant, kind: _kind, ...rest } = m;
+  return rest;
+}
+
+/** A Kubernetes name: anything else cannot exist, so it is a 404 rather than a query. */
+const kubeName = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+
+async function mirrored(pool: Pool, tenant: string, kind: MirroredKind, namespace: string, name: string): Promise<MirroredResource> {
+  const found = kubeName.safeParse(namespace).success && kubeName.safeParse(name).success ? await getMirror(pool, tenant, kind, namespace, name) : undefined;
+  // Another tenant's resource is answered exactly like a missing one, so names do not leak across tenants.
+  if (found === undefined) throw new Problem(404, "unknown_destination", `no ${kind} ${namespace}/${name}`);
+  return found;
+}
+
+/**
+ * LogForwardingDestinations and RecordingStorages of the caller's tenant, read from the operator's config mirror
+ * (docs/api.md); dead letters from the forwarding tables.
+ */
+export function destinationsRouter(deps: { pool: Pool; resolver: ApiKeyResolver }): Router {
+  const r = Router();
+  const scope = requireScope(deps.resolver, "config:read");
+
+  r.get("/v1/destinations", scope, async (req, res) => {
+    parseQuery(req.query as Record<string, unknown>);
+    res.json({ destinations: (await listMirror(deps.pool, req.principal!.tenant, "LogForwardingDestination")).map(view) });
+  });
+
+  r.get("/v1/destinations/:namespace/:name", scope, async (req, res) => {
+    parseQuery(req.query as Record<string, unknown>);
+    res.json(view(await mirrored(deps.pool, req.principal!.tenant, "LogForwardingDestination", String(req.params.namespace), String(req.params.name))));
+  });
+
+  r.get("/v1/destinations/:namespace/:name/dead-letters", scope, async (req, res) => {
+    const [page] = parseQuery(req.query as Record<string, unknown>, pageSchema);
+    const tenant = req.principal!.tenant;
+    const destination = await mirrored(deps.pool, tenant, "LogForwardingDestination", String(req.params.namespace), String(req.params.name));
+    const beforeId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const deadLetters = await listDeadLetters(deps.pool, { uid: destination.uid, tenant, limit: page.limit, beforeId });
+    const last = deadLetters.at(-1);
+    res.json({ deadLetters, nextCursor: deadLetters.length === page.limit && last ? encodeCursor(last.id) : null });
+  });
+
+  r.get("/v1/recording-storages", scope, async (req, res) => {
+    parseQuery(req.query as Record<string, unknown>);
+    res.json({ recordingStorages: (await listMirror(deps.pool, req.principal!.tenant, "RecordingStorage")).map(view) });
+  });
+  return r;
+}
