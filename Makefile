@@ -15,8 +15,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-start: install ## Start the API server on embedded Postgres (data in ./.data)
+start: install ## Start the API server and the web console on embedded Postgres (data in ./.data)
 	npm start
+
+.PHONY: console
+console: install ## Build the web console into console/dist when it is missing or older than its sources
+	node scripts/build-console.ts
 
 lint: install ## Lint
 	npm run lint
@@ -24,13 +28,14 @@ lint: install ## Lint
 typecheck: install ## Type-check (tsc --noEmit)
 	npm run typecheck
 
-test-deps: ## Install the real peers the tests use (rsyslog from Debian)
+test-deps: ## Install the real peers the tests use (rsyslog and chromium from Debian)
 	bash test/support/install-syslog.sh
+	bash test/support/install-browser.sh
 
 kube-apiserver: ## Build the real kube-apiserver test harness from Go modules (cached in .tools/)
 	test/kube-apiserver/build.sh
 
-test: install test-deps kube-apiserver ## Run every test: lint, type-check, unit, integration, operator e2e
+test: install test-deps kube-apiserver console ## Run every test: lint, type-check, unit, integration, operator e2e, browser
 	npm test
 
 bench: install ## Run the benchmarks (prints numbers, not a test)

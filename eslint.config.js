@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", ".tools/**", ".data/**", "charts/**", "coverage/**"] },
+  { ignores: ["**/node_modules/**", ".tools/**", ".data/**", "charts/**", "coverage/**", "console/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +15,17 @@ export default tseslint.config(
         { selector: "TSParameterProperty", message: "Parameter properties are not erasable." }],
       "max-lines": ["warn", { max: 400, skipBlankLines: true, skipComments: true }],
       complexity: ["warn", 20],
+    },
+  },
+  {
+    // The console runs in the browser: its globals, not Node's; it may import only core's pure category table.
+    files: ["console/src/**"],
+    languageOptions: { globals: { window: "readonly", document: "readonly", history: "readonly", navigator: "readonly", location: "readonly", fetch: "readonly", URL: "readonly", URLSearchParams: "readonly", Blob: "readonly", ResizeObserver: "readonly", Intl: "readonly", setTimeout: "readonly", console: "readonly", process: "off", Buffer: "off", setImmediate: "off" } },
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [
+        { group: ["node:*"], message: "The console runs in the browser." },
+        { regex: "core/src/(?!events/categories\\.ts$)", message: "The console imports only core's category table (pure data)." },
+      ] }],
     },
   },
   {

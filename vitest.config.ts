@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["core/**/*.test.ts", "api-server/**/*.test.ts", "operator/**/*.test.ts"],
+          include: ["core/**/*.test.ts", "api-server/**/*.test.ts", "operator/**/*.test.ts", "console/src/**/*.test.ts"],
         },
       },
       {
@@ -32,6 +32,19 @@ export default defineConfig({
           // The first run may build the kube-apiserver harness (several minutes).
           hookTimeout: 240_000,
           pool: "forks",
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          // Debian's chromium against the real API server, on the real Postgres, serving the built console/dist.
+          globalSetup: ["test/support/global-postgres.ts", "test/support/global-console-build.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+          // A browser per worker; the machine has two cores.
+          pool: "forks",
+          maxWorkers: 2,
         },
       },
     ],

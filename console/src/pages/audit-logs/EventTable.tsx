@@ -1,0 +1,173 @@
+/**
+ * The events table, virtualised: only the rows in view (plus overscan) are in the DOM, so 10,000 loaded rows scroll
+ * as smoothly as 50. Rows expand in place; expanded rows are measured and the geometry accounts for them.
+ */
+import { Component } from "preact";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { StoredEvent } from "../../api/types.ts";
+import { Timestamp } from "../../components/Timestamp.tsx";
+import { cellText } from "../../components/text.ts";
+import { EventDetails } from "./EventDetails.tsx";
+import { rowWindow, type Extra } from "./layout.ts";
+
+const rowHeight = 40;
+/** Load the next page when the viewport is within this many rows of the end. */
+const prefetchRows = 60;
+
+interface Props {
+  events: StoredEvent[];
+  hasMore: boolean;
+  loading: boolean;
+  loadMore: () => void;
+}
+
+const user = (e: StoredEvent) => (e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id);
+const resource = (e: StoredEvent) => (e.resource.name ? `${e.resource.name} (${e.resource.id})` : e.resource.id);
+
+export function EventTable({ events, hasMore, loading, loadMore }: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState(800);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [heights, setHeights] = useState<ReadonlyMap<string, number>>(new Map());
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewport(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const extras = useMemo<Extra[]>(() => {
+    if (expanded.size === 0) return [];
+    const out: Extra[] = [];
+    events.forEach((e, index) => {
+      if (expanded.has(e.id)) out.push({ index, height: heights.get(e.id) ?? 320 });
+    });
+    return out;
+  }, [events, expanded, heights]);
+
+  const w = rowWindow(events.length, scrollTop, viewport, rowHeight, extras, 6);
+
+  useEffect(() => {
+    if (hasMore && !loading && w.end >= events.length - prefetchRows) loadMore();
+  }, [w.end, events.length, hasMore, loading]);
+
+  // Stable callbacks, so rows that stay in view are not re-rendered while scrolling.
+  const toggle = useCallback((id: string) => {
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  }, []);
+  const measured = useCallback((id: string, h: number) => setHeights((m) => (m.get(id) === h ? m : new Map(m).set(id, h))), []);
+
+  return (
+    <div class="table-scroller" ref={scroller} onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}>
+      <table class="events">
+        <caption class="visually-hidden">Audit events, newest first</caption>
+        <colgroup>
+          <col class="c-expand" />
+          <col class="c-time" />
+          <col class="c-user" />
+          <col class="c-action" />
+          <col class="c-rtype" />
+          <col class="c-resource" />
+          <col class="c-ip" />
+          <col class="c-outcome" />
+        </colgroup>
+        <thead>
+          <tr>
+            <th scope="col">
+              <span class="visually-hidden">Details</span>
+            </th>
+            <th scope="col">Timestamp</th>
+            <th scope="col">User</th>
+            <th scope="col">Action</th>
+            <th scope="col">Resource Type</th>
+            <th scope="col">Resource</th>
+            <th scope="col">Client IP</th>
+            <th scope="col">Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {w.topPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.topPad}px` }} />}
+          {events.slice(w.start, w.end).map((e) => (
+            <Row key={e.id} event={e} open={expanded.has(e.id)} onToggle={toggle} onMeasure={measured} />
+          ))}
+          {w.bottomPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.bottomPad}px` }} />}
+        </tbody>
+      </table>
+      <div class="table-foot">
+        {hasMore ? (
+          <button type="button" class="secondary" onClick={loadMore} disabled={loading}>
+            {loading ? "Loading more…" : "Load more"}
+          </button>
+        ) : (
+          events.length > 0 && <p class="muted">End of results.</p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+interface RowProps {
+  event: StoredEvent;
+  open: boolean;
+  onToggle: (id: string) => void;
+  onMeasure: (id: string, h: number) => void;
+}
+
+/** A row re-renders only when its event or its open state changes (scrolling moves the window, not the rows). */
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    return next.event !== this.props.event || next.open !== this.props.open;
+  }
+  override render() {
+    return <RowView {...this.props} />;
+  }
+}
+
+function RowView({ event: e, open, onToggle, onMeasure }: RowProps) {
+  const detailsRow = useRef<HTMLTableRowElement>(null);
+  useLayoutEffect(() => {
+    const el = detailsRow.current;
+    if (!open || !el) return;
+    const ro = new ResizeObserver(() => onMeasure(e.id, el.getBoundingClientRect().height));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [open]);
+  const detailsId = `details-${e.seq}`;
+  return (
+    <>
+      <tr class={`event-row${open ? " open" : ""}`}>
+        <td>
+          <button type="button" class="expand" aria-expanded={open} aria-controls={open ? detailsId : undefined} onClick={() => onToggle(e.id)} title="Show details">
+            <span aria-hidden="true">{open ? "▾" : "▸"}</span>
+            <span class="visually-hidden">{`Details of event ${e.seq}`}</span>
+          </button>
+        </td>
+        <td>
+          <Timestamp iso={e.occurredAt} />
+        </td>
+        <td>{cellText(user(e))}</td>
+        <td class="mono">{cellText(e.action)}</td>
+        <td>{cellText(e.resource.type)}</td>
+        <td>{cellText(resource(e))}</td>
+        <td class="mono">{cellText(e.clientIp)}</td>
+        <td>
+          <span class={`outcome outcome-${e.outcome}`}>{e.outcome}</span>
+        </td>
+      </tr>
+      {open && (
+        <tr class="details-row" ref={detailsRow}>
+          <td colSpan={8}>
+            <EventDetails event={e} id={detailsId} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
