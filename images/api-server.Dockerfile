@@ -25,7 +25,27 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --ignore-scripts \
  && rm -rf node_modules/.cache
 
-# Stage 2: distroless Node.js 24 runtime: no shell, no package manager, user 65532 (nonroot).
+# Stage 2: the web console, built by Vite into console/dist. Only the console workspace's dependencies are
+# installed (Vite, Preact), optional ones included: Vite's bundler is a native binary published per platform.
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+ENV npm_config_audit=false \
+    npm_config_fund=false \
+    npm_config_update_notifier=false
+COPY package.json package-lock.json ./
+COPY core/package.json core/
+COPY api-server/package.json api-server/
+COPY operator/package.json operator/
+COPY console/package.json console/
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --workspace=@trailkeeper/console --ignore-scripts
+# The console imports the event category table from core, so the build sees core's sources too.
+COPY core/src core/src
+COPY console/index.html console/vite.config.ts console/tsconfig.json console/
+COPY console/src console/src
+RUN npm run build --workspace=@trailkeeper/console
+
+# Stage 3: distroless Node.js 24 runtime: no shell, no package manager, user 65532 (nonroot).
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 # The heap cap keeps garbage from piling up during long exports (docs/performance.md); the chart sets the same.
@@ -37,6 +57,8 @@ COPY --chown=0:0 core/package.json core/
 COPY --chown=0:0 core/src core/src
 COPY --chown=0:0 api-server/package.json api-server/
 COPY --chown=0:0 api-server/src api-server/src
+# Where the server looks for the console by default (TRAILKEEPER_CONSOLE_DIR: console/dist beside api-server/).
+COPY --from=console --chown=0:0 /app/console/dist console/dist
 # Files stay owned by root and read-only for the process; the chart also mounts the root filesystem read-only.
 USER 65532:65532
 EXPOSE 8080

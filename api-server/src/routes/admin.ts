@@ -1,8 +1,8 @@
-import { Router } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
 import { createTenant } from "@trailkeeper/core/db/event-store.ts";
 import { inTransaction, type Pool } from "@trailkeeper/core/db/pool.ts";
-import { tenantIdSchema } from "@trailkeeper/core/events/model.ts";
+import { storableText, tenantIdSchema } from "@trailkeeper/core/events/model.ts";
 import { requireAdmin } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import { createApiKey, listApiKeys, revokeApiKey, scopes, type ApiKeyResolver } from "../services/api-keys.ts";
@@ -14,13 +14,20 @@ export const createTenantSchema = z.strictObject({ id: tenantIdSchema });
 export const createApiKeySchema = z
   .strictObject({
     scopes: z.array(z.enum(scopes)).min(1).refine((s) => new Set(s).size === s.length, "scopes must not repeat"),
-    name: z.string().min(1).max(128).optional(),
+    name: storableText(128).optional(),
   });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
   if (!r.success) throw new Problem(400, "invalid_request", "the request body is not valid", fieldErrors(r.error));
   return r.data;
+}
+
+/** The path's tenant; one that is not a tenant id cannot exist (and NUL would not even reach PostgreSQL). */
+function tenantParam(req: Request): string {
+  const tenant = req.params.tenant as string;
+  if (!tenantIdSchema.safeParse(tenant).success) throw new Problem(404, "unknown_tenant", `tenant ${JSON.stringify(tenant)} does not exist`);
+  return tenant;
 }
 
 async function tenantExists(pool: Pool, tenant: string): Promise<void> {
@@ -41,20 +48,20 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
 
   r.post("/v1/admin/tenants/:tenant/api-keys", jsonBody(), async (req, res) => {
     const body = parse(createApiKeySchema, req.body);
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     await tenantExists(pool, tenant);
     const key = await createApiKey(pool, tenant, body.scopes, body.name ?? null);
     res.status(201).json({ id: key.id, key: key.key, scopes: key.scopes, name: key.name, prefix: key.prefix });
   });
 
   r.get("/v1/admin/tenants/:tenant/api-keys", async (req, res) => {
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     await tenantExists(pool, tenant);
     res.json({ apiKeys: await listApiKeys(pool, tenant) });
   });
 
   r.delete("/v1/admin/tenants/:tenant/api-keys/:id", async (req, res) => {
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     const id = req.params.id as string;
     if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_api_key", `no API key ${id}`);
     if (!(await revokeApiKey(pool, tenant, id))) throw new Problem(404, "unknown_api_key", `tenant ${tenant} has no live API key ${id}`);
@@ -64,7 +71,7 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
 
   r.post("/v1/admin/tenants/:tenant/viewer-sessions", optionalJsonBody(), async (req, res) => {
     const body = parse(mintViewerLinkSchema, req.body);
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     await tenantExists(pool, tenant);
     const mint = { tenant, scopes: body.scopes ?? [...viewerScopes], subject: body.subject ?? null, ttlSeconds: body.ttlSeconds ?? defaultLinkTtlSeconds, minter: { kind: "admin" as const } };
     const link = await mintLink(pool, mint, requestOrigin(req));
@@ -72,13 +79,13 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
   });
 
   r.get("/v1/admin/tenants/:tenant/viewer-sessions", async (req, res) => {
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     await tenantExists(pool, tenant);
     res.json({ viewerSessions: await listLinks(pool, tenant) });
   });
 
   r.delete("/v1/admin/tenants/:tenant/viewer-sessions/:id", async (req, res) => {
-    const tenant = req.params.tenant as string;
+    const tenant = tenantParam(req);
     const id = req.params.id as string;
     if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_viewer_session", `no viewer session ${id}`);
     if (!(await revokeLink(pool, tenant, id, requestOrigin(req)))) throw new Problem(404, "unknown_viewer_session", `tenant ${tenant} has no unrevoked viewer session ${id}`);

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
+import { storableText } from "@trailkeeper/core/events/model.ts";
 import { authenticateSession, requireScope, requireSession, sessionCookieName } from "../auth.ts";
 import type { ConsoleOptions } from "../console-config.ts";
 import { fieldErrors, Problem } from "../problem.ts";
@@ -23,8 +24,7 @@ export const mintViewerLinkSchema = z.strictObject({
     .refine((s) => s.includes("events:read"), "scopes must include events:read")
     .optional()
     .describe("Scopes of the sessions made from the link; default every viewer scope the minter holds."),
-  subject: z.string().min(1).max(256)
-    .refine((s) => s.isWellFormed() && !s.includes("\u0000"), "must be valid Unicode without NUL characters")
+  subject: storableText(256)
     .optional()
     .describe("Who the link is for; recorded as the actor of the sign-in and of everything the session does."),
 });

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { inTransaction, type Pool, type PoolClient } from "@trailkeeper/core/db/pool.ts";
 import type { ParsedEventInput } from "@trailkeeper/core/events/model.ts";
+import type { Logger } from "@trailkeeper/core/log.ts";
 import { hashKey, type ApiKeyPrincipal, type Scope } from "./api-keys.ts";
 import { adminActor, appendAuditEvent } from "./audit-events.ts";
 
@@ -308,4 +309,67 @@ export function revokeLink(pool: Pool, tenant: string, id: string, origin: Reque
     });
     return true;
   });
+}
+
+/** How long ended sessions and links are kept (for the admin listing) before the clean-up deletes them. */
+export const endedViewerRetentionSeconds = 86_400;
+/** How often each server runs the clean-up; replicas running it at once only delete the same rows. */
+export const viewerCleanupIntervalMs = 5 * 60_000;
+/** Rows deleted per statement, so that a large backlog never holds many row locks for long. */
+const cleanupBatch = 1000;
+
+export interface ViewerCleanupResult {
+  sessions: number;
+  links: number;
+}
+
+async function deleteInBatches(pool: Pool, sql: string, retentionSeconds: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await pool.query(sql, [retentionSeconds, cleanupBatch]);
+    total += res.rowCount ?? 0;
+    if ((res.rowCount ?? 0) < cleanupBatch) return total;
+  }
+}
+
+/**
+ * Deletes sessions and links that expired or were revoked more than `retentionSeconds` ago. They are
+ * credentials, not audit records: every sign-in, mint and revocation stays in the tenant's chain. A link is
+ * kept while any session made from it remains, since that session's revocation is read through the link.
+ */
+export async function deleteEndedViewerSessions(pool: Pool, retentionSeconds = endedViewerRetentionSeconds): Promise<ViewerCleanupResult> {
+  const sessions = await deleteInBatches(pool,
+    `DELETE FROM viewer_sessions WHERE id IN (
+       SELECT id FROM viewer_sessions
+       WHERE expires_at < now() - make_interval(secs => $1) OR revoked_at < now() - make_interval(secs => $1)
+       LIMIT $2)`,
+    retentionSeconds);
+  const links = await deleteInBatches(pool,
+    `DELETE FROM viewer_links WHERE id IN (
+       SELECT l.id FROM viewer_links l
+       WHERE (l.expires_at < now() - make_interval(secs => $1) OR l.revoked_at < now() - make_interval(secs => $1))
+         AND NOT EXISTS (SELECT 1 FROM viewer_sessions s WHERE s.link_id = l.id)
+       LIMIT $2)`,
+    retentionSeconds);
+  return { sessions, links };
+}
+
+/** Runs the clean-up now and then every `intervalMs`; stop() waits for a run in progress. */
+export function startViewerCleanup(pool: Pool, log: Logger, intervalMs = viewerCleanupIntervalMs): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const run = () => {
+    running = running.then(() => deleteEndedViewerSessions(pool)).then(
+      (deleted) => { if (deleted.sessions || deleted.links) log.info("ended console sessions deleted", { ...deleted }); },
+      (err: unknown) => log.warn("console session clean-up failed", { err }),
+    );
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

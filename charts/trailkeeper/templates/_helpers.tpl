@@ -66,6 +66,22 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/*
+TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: the value, else 5 s less than the grace period (half of it when that is 10 s or less),
+so that the server finishes draining before the kubelet's SIGKILL.
+*/}}
+{{- define "trailkeeper.apiServer.shutdownTimeoutMs" -}}
+{{- $v := .Values.apiServer }}
+{{- $grace := int64 $v.terminationGracePeriodSeconds }}
+{{- if not (kindIs "invalid" $v.shutdownTimeoutMs) }}
+{{- int64 $v.shutdownTimeoutMs }}
+{{- else if gt $grace 10 }}
+{{- mul (sub $grace 5) 1000 }}
+{{- else }}
+{{- mul $grace 500 }}
+{{- end }}
+{{- end }}
+
 {{- define "trailkeeper.apiServer.serviceAccountName" -}}
 {{- if .Values.apiServer.serviceAccount.create }}
 {{- default (include "trailkeeper.apiServer.fullname" .) .Values.apiServer.serviceAccount.name }}

@@ -14,13 +14,14 @@ export const tenantIdSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a DNS-1123 label: lowercase letters, digits and '-', at most 63");
 
-/** Text Postgres can store and JCS can hash: well-formed UTF-16 and no NUL. */
-const text = (max: number) =>
+/** Text Postgres can store and JCS can hash: well-formed UTF-16 and no NUL. Also the rule for stored admin text. */
+export const storableText = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((s) => s.isWellFormed() && !s.includes("\u0000"), "must be valid Unicode without NUL characters");
+const text = storableText;
 
 const actionSchema = z
   .string()

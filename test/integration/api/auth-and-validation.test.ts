@@ -116,6 +116,36 @@ describe("admin API", () => {
     const noTenant = await call(api.url, "POST", "/v1/admin/tenants/nobody/api-keys", { token: testAdminToken, body: { scopes: ["events:read"] } });
     expect(noTenant).toMatchObject({ status: 404, body: { code: "unknown_tenant" } });
   });
+
+  it("refuses admin and viewer-session text PostgreSQL cannot store as sent: 400, nothing stored", async () => {
+    const minter = await tenantWithKey(api.url, "alpha", ["viewer:create", "events:read"]);
+    const rows = async () => (await db.pool.query("SELECT (SELECT count(*) FROM api_keys) AS k, (SELECT count(*) FROM viewer_links) AS l")).rows[0];
+    const [before, events] = [await rows(), await eventCount()];
+    for (const bad of ["a\u0000b", "lone \ud800 surrogate", "\udc00"]) {
+      const key = await call(api.url, "POST", "/v1/admin/tenants/alpha/api-keys", { token: testAdminToken, body: { scopes: ["events:read"], name: bad } });
+      expect(key, JSON.stringify(bad)).toMatchObject({ status: 400, body: { code: "invalid_request", errors: [{ path: "name" }] } });
+      const adminLink = await call(api.url, "POST", "/v1/admin/tenants/alpha/viewer-sessions", { token: testAdminToken, body: { subject: bad } });
+      expect(adminLink).toMatchObject({ status: 400, body: { code: "invalid_request", errors: [{ path: "subject" }] } });
+      const keyLink = await call(api.url, "POST", "/v1/viewer-sessions", { token: minter, body: { subject: bad } });
+      expect(keyLink).toMatchObject({ status: 400, body: { code: "invalid_request", errors: [{ path: "subject" }] } });
+    }
+    // A tenant in the path that is no tenant id (NUL included) is unknown, not a database error.
+    for (const path of ["/v1/admin/tenants/a%00b/api-keys", "/v1/admin/tenants/a%00b/viewer-sessions", "/v1/admin/tenants/%F0%9F%98%80/api-keys"]) {
+      const res = await call(api.url, "POST", path, { token: testAdminToken, body: { scopes: ["events:read"] } });
+      expect(res, path).toMatchObject({ status: 404, body: { code: "unknown_tenant" } });
+      expect((await call(api.url, "GET", path, { token: testAdminToken })).status, path).toBe(404);
+    }
+    const revoke = await call(api.url, "DELETE", "/v1/admin/tenants/a%00b/api-keys/0192f3a0-0000-7000-8000-00000000000a", { token: testAdminToken });
+    expect(revoke).toMatchObject({ status: 404, body: { code: "unknown_tenant" } });
+    expect(await rows()).toEqual(before);
+    expect(await eventCount()).toBe(events);
+
+    // Well-formed text, astral characters included, is stored and echoed exactly as sent.
+    const name = "backend \u{1F600} ü";
+    const ok = await call(api.url, "POST", "/v1/admin/tenants/alpha/api-keys", { token: testAdminToken, body: { scopes: ["events:read"], name } });
+    expect(ok).toMatchObject({ status: 201, body: { name } });
+    expect((await db.pool.query("SELECT name FROM api_keys WHERE id = $1", [ok.body.id])).rows[0].name).toBe(name);
+  });
 });
 
 describe("operations", () => {

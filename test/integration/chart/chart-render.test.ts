@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiServerConfigSchema } from "../../../api-server/src/config.ts";
 import { allOnValues, findManifest, helmLint, helmTemplateRaw, renderChart, type KubeManifest } from "../../support/helm.ts";
 
 /** `helm lint` and `helm template` (Helm 4) for the default values and for ci/all-on-values.yaml. */
@@ -159,5 +160,81 @@ describe("chart options", () => {
     for (const m of manifests) for (const v of Object.values(m.metadata.labels ?? {})) expect(v.length).toBeLessThanOrEqual(63);
     const lease = podSpec(findManifest(manifests, "Deployment", "operator")).containers[0]!.env?.find((e) => e.name === "LEASE_NAME")?.value ?? "";
     expect(lease).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+});
+
+describe("API server settings", () => {
+  const placeholders: Record<string, string> = { DATABASE_URL: "postgres://db.example/trailkeeper", TRAILKEEPER_ADMIN_TOKEN: "t".repeat(32) };
+  /** The API server container's environment as the server would read it (Secrets replaced by placeholders). */
+  function serverEnv(options: Parameters<typeof renderChart>[0] = {}): Record<string, string> {
+    const c = podSpec(findManifest(renderChart(options), "Deployment", "api-server")).containers[0]!;
+    return Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? placeholders[e.name] ?? ""]));
+  }
+  /** Settings the chart leaves to the server on purpose: embedded mode only, and where the image puts the console. */
+  const leftToServer = ["TRAILKEEPER_DATA_DIR", "TRAILKEEPER_CONSOLE_DIR"];
+
+  it("renders every setting the server reads with the server's own defaults", () => {
+    const env = serverEnv();
+    const fromChart = apiServerConfigSchema.parse(env);
+    const defaults = apiServerConfigSchema.parse({ ...placeholders, TRAILKEEPER_SIGNING_KEY_FILE: env.TRAILKEEPER_SIGNING_KEY_FILE });
+    expect(fromChart).toEqual(defaults);
+    // Left unset, the reserve defaults to a quarter of the pool in the server.
+    expect(env).not.toHaveProperty("TRAILKEEPER_DB_RESERVED_FOR_INGEST");
+  });
+
+  it("exposes each of the server's settings as a value (a new setting needs one, or a reason here)", () => {
+    const rendered = Object.keys(serverEnv({ valuesFiles: [allOnValues] }));
+    const settings = Object.keys(apiServerConfigSchema.shape).filter((k) => !leftToServer.includes(k));
+    expect(settings.filter((k) => !rendered.includes(k))).toEqual([]);
+  });
+
+  it("passes every value through as the server parses it", () => {
+    const config = apiServerConfigSchema.parse(serverEnv({ valuesFiles: [allOnValues] }));
+    expect(config).toMatchObject({
+      TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: 2500, TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: 0, TRAILKEEPER_DB_IDLE_IN_TX_TIMEOUT_MS: 30_000,
+      TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS: 5000, TRAILKEEPER_HTTP_REQUEST_TIMEOUT_MS: 120_000, TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: 40_000,
+      TRAILKEEPER_EXPORTS_PER_TENANT: 2, TRAILKEEPER_DB_RESERVED_FOR_INGEST: 4, TRAILKEEPER_EXPORT_QUEUE_TIMEOUT_MS: 0,
+      TRAILKEEPER_EXPORT_STALL_TIMEOUT_MS: 60_000, TRAILKEEPER_EXPORT_STATEMENT_TIMEOUT_MS: 7_200_000,
+      TRAILKEEPER_PUBLIC_URL: "https://audit.example.com",
+      TRAILKEEPER_CONSOLE_SESSION_TTL: 5400,
+      TRAILKEEPER_CONSOLE_SECURE_COOKIE: "true",
+      TRAILKEEPER_CONSOLE_FRAME_ANCESTORS: ["https://app.example.com", "https://*.example.org"],
+    });
+  });
+
+  it("accepts secureCookie as a string or a boolean", () => {
+    expect(serverEnv({ set: ["apiServer.console.secureCookie=false"] }).TRAILKEEPER_CONSOLE_SECURE_COOKIE).toBe("false");
+    expect(serverEnv({ set: ["apiServer.console.secureCookie=auto"] }).TRAILKEEPER_CONSOLE_SECURE_COOKIE).toBe("auto");
+  });
+
+  it("drains for less than the grace period: 5 s less by default, half of a short one", () => {
+    expect(serverEnv({ set: ["apiServer.terminationGracePeriodSeconds=60"] }).TRAILKEEPER_SHUTDOWN_TIMEOUT_MS).toBe("55000");
+    expect(serverEnv({ set: ["apiServer.terminationGracePeriodSeconds=8"] }).TRAILKEEPER_SHUTDOWN_TIMEOUT_MS).toBe("4000");
+    const late = helmTemplateRaw({ set: ["apiServer.shutdownTimeoutMs=30000"] });
+    expect(late.status).not.toBe(0);
+    expect(late.stderr).toContain("apiServer.shutdownTimeoutMs must be less than terminationGracePeriodSeconds");
+  });
+
+  it("refuses combinations the server would refuse to start with", () => {
+    const headers = helmTemplateRaw({ set: ["apiServer.http.headersTimeoutMs=70000"] });
+    expect(headers.status).not.toBe(0);
+    expect(headers.stderr).toContain("apiServer.http.headersTimeoutMs must not exceed requestTimeoutMs");
+    const reserve = helmTemplateRaw({ set: ["apiServer.exports.reservedForIngest=20"] });
+    expect(reserve.status).not.toBe(0);
+    expect(reserve.stderr).toContain("apiServer.exports.reservedForIngest must be below databasePoolSize");
+  });
+
+  it.each([
+    ["apiServer.publicUrl=ftp://audit.example.com", "/apiServer/publicUrl"],
+    ["apiServer.console.sessionTtl=8 hours", "/apiServer/console/sessionTtl"],
+    ["apiServer.console.secureCookie=maybe", "/apiServer/console/secureCookie"],
+    ["apiServer.console.frameAncestors[0]='none'", "/apiServer/console/frameAncestors/0"],
+    ["apiServer.http.keepAliveTimeoutMs=0", "/apiServer/http/keepAliveTimeoutMs"],
+    ["apiServer.databaseTimeouts.acquireMs=-1", "/apiServer/databaseTimeouts/acquireMs"],
+  ])("rejects %s in the schema", (set, where) => {
+    const r = helmTemplateRaw({ set: [set] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(where);
   });
 });
