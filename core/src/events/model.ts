@@ -88,7 +88,8 @@ const detailsSchema = z
     description: `A JSON object, stored and hashed exactly as sent (any keys, __proto__ included), at most ${maxDetailsBytes} bytes serialised and ${maxDetailsDepth} levels deep.`,
   } as Record<string, unknown>);
 
-const inStoredYearRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+/** Four-digit UTC years only: PostgreSQL has no year 0, and the stored and exported forms have four digits. */
+export const inStoredYearRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
 
 /** What a client sends for one event. */
 export const eventInputSchema = z

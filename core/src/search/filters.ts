@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { categoryIds } from "../events/categories.ts";
-import { outcomes } from "../events/model.ts";
+import { inStoredYearRange, outcomes } from "../events/model.ts";
 
 const commaList = <T extends string>(item: z.ZodType<T, string>, what: string) =>
   z
@@ -40,7 +40,10 @@ const cleanTextMessage = "must be valid Unicode without control characters (tab 
 /** Text matched against stored text, checked before anything runs or is recorded. */
 const filterText = (max: number) => z.string().min(1).max(max).refine(cleanText, cleanTextMessage);
 
-const timestamp = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((t) => inStoredYearRange(new Date(t)), "must fall between 0001-01-01 and 9999-12-31 in UTC")
+  .transform((s) => new Date(s));
 
 /** Query parameters shared by search and export. */
 export const eventFilterSchema = z
