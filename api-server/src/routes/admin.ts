@@ -6,7 +6,7 @@ import { storableText, tenantIdSchema } from "@trailkeeper/core/events/model.ts"
 import { requireAdmin } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import { createApiKey, listApiKeys, revokeApiKey, scopes, type ApiKeyResolver } from "../services/api-keys.ts";
-import { defaultLinkTtlSeconds, listLinks, mintLink, revokeLink, viewerScopes } from "../services/viewer-sessions.ts";
+import { defaultLinkScopes, defaultLinkTtlSeconds, listLinks, mintLink, revokeLink } from "../services/viewer-sessions.ts";
 import { mintedLinkBody, mintViewerLinkSchema, optionalJsonBody, requestOrigin } from "./console-sessions.ts";
 import { jsonBody } from "./events.ts";
 
@@ -73,7 +73,7 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
     const body = parse(mintViewerLinkSchema, req.body);
     const tenant = tenantParam(req);
     await tenantExists(pool, tenant);
-    const mint = { tenant, scopes: body.scopes ?? [...viewerScopes], subject: body.subject ?? null, ttlSeconds: body.ttlSeconds ?? defaultLinkTtlSeconds, minter: { kind: "admin" as const } };
+    const mint = { tenant, scopes: body.scopes ?? [...defaultLinkScopes], subject: body.subject ?? null, ttlSeconds: body.ttlSeconds ?? defaultLinkTtlSeconds, minter: { kind: "admin" as const } };
     const link = await mintLink(pool, mint, requestOrigin(req));
     res.status(201).set("cache-control", "no-store").json(mintedLinkBody(req, deps.publicUrl, link));
   });

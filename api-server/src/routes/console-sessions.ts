@@ -7,7 +7,7 @@ import type { ConsoleOptions } from "../console-config.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import type { ApiKeyPrincipal, ApiKeyResolver } from "../services/api-keys.ts";
 import {
-  defaultLinkTtlSeconds, exchangeLink, maxLinkTtlSeconds, mintLink, recordFailedSignIn, revokedKeyOwner, signInWithKey, signOut,
+  defaultLinkScopes, defaultLinkTtlSeconds, exchangeLink, maxLinkTtlSeconds, mintLink, recordFailedSignIn, revokedKeyOwner, signInWithKey, signOut,
   toViewerScopes, viewerScopes, type CreatedSession, type Minter, type MintedLink, type RequestOrigin, type ViewerScope, type ViewerSession,
 } from "../services/viewer-sessions.ts";
 import { jsonBody } from "./events.ts";
@@ -23,7 +23,7 @@ export const mintViewerLinkSchema = z.strictObject({
     .refine((s) => new Set(s).size === s.length, "scopes must not repeat")
     .refine((s) => s.includes("events:read"), "scopes must include events:read")
     .optional()
-    .describe("Scopes of the sessions made from the link; default every viewer scope the minter holds."),
+    .describe("Scopes of the sessions made from the link; default the reading scopes the minter holds (events:read, events:export, integrity:read, config:read)."),
   subject: storableText(256)
     .optional()
     .describe("Who the link is for; recorded as the actor of the sign-in and of everything the session does."),
@@ -72,7 +72,7 @@ export const mintedLinkBody = (req: Request, publicUrl: string | undefined, link
 export function linkScopes(asked: ViewerScope[] | undefined, held: readonly string[]): ViewerScope[] {
   const missing = (asked ?? []).filter((s) => !held.includes(s));
   if (missing.length) throw new Problem(403, "missing_scope", `a key cannot grant scopes it lacks: ${missing.join(", ")}`);
-  const scopes = asked ?? toViewerScopes(held);
+  const scopes = asked ?? toViewerScopes(held).filter((s) => (defaultLinkScopes as readonly string[]).includes(s));
   if (!scopes.includes("events:read")) throw new Problem(403, "missing_scope", "the API key must hold events:read to mint a viewer session");
   return scopes;
 }

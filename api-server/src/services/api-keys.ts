@@ -3,7 +3,7 @@ import { inTransaction, type Pool, type PoolClient } from "@trailkeeper/core/db/
 import { adminActor, appendAuditEvent } from "./audit-events.ts";
 import { resolveViewerSession, type SessionLookup } from "./viewer-sessions.ts";
 
-export const scopes = ["events:write", "events:read", "events:export", "integrity:read", "viewer:create", "config:read"] as const;
+export const scopes = ["events:write", "events:read", "events:export", "integrity:read", "viewer:create", "config:read", "config:test", "config:write"] as const;
 export type Scope = (typeof scopes)[number];
 
 export interface ApiKeyPrincipal {

@@ -5,9 +5,15 @@ import type { Logger } from "@trailkeeper/core/log.ts";
 import { hashKey, type ApiKeyPrincipal, type Scope } from "./api-keys.ts";
 import { adminActor, appendAuditEvent } from "./audit-events.ts";
 
-/** The scopes a console session can hold: reading, exporting and verifying, never writing or minting. */
-export const viewerScopes = ["events:read", "events:export", "integrity:read"] as const satisfies readonly Scope[];
+/**
+ * The scopes a console session can hold: reading, exporting and verifying events, and reading, testing and saving
+ * forwarding configuration; never writing events or minting links or keys.
+ */
+export const viewerScopes = ["events:read", "events:export", "integrity:read", "config:read", "config:test", "config:write"] as const satisfies readonly Scope[];
 export type ViewerScope = (typeof viewerScopes)[number];
+
+/** What a link grants when the minter names no scopes: reading only. Testing and saving configuration must be asked for. */
+export const defaultLinkScopes = ["events:read", "events:export", "integrity:read", "config:read"] as const satisfies readonly ViewerScope[];
 
 /** Link lifetimes: 15 minutes unless asked, at most a day (a link is a bearer secret in a URL). */
 export const defaultLinkTtlSeconds = 900;

@@ -25,7 +25,7 @@ export interface EventPage {
   nextCursor: string | null;
 }
 
-export type ConsoleScope = "events:read" | "events:export" | "integrity:read";
+export type ConsoleScope = "events:read" | "events:export" | "integrity:read" | "config:read" | "config:test" | "config:write";
 
 export interface ConsoleSession {
   id: string;

@@ -280,7 +280,7 @@ describe("one-time sign-in links", () => {
   it("mints a link (admin) whose token is stored only as a hash, and records the mint", async () => {
     const res = await mintAdmin("alpha", { subject: "auditor@example.com", ttlSeconds: 600 });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), token: expect.any(String), url: `${api.url}/signin#token=${res.body.token}`, expiresAt: expect.any(String), scopes: ["events:read", "events:export", "integrity:read"], subject: "auditor@example.com" });
+    expect(res.body).toEqual({ id: expect.any(String), token: expect.any(String), url: `${api.url}/signin#token=${res.body.token}`, expiresAt: expect.any(String), scopes: ["events:read", "events:export", "integrity:read", "config:read"], subject: "auditor@example.com" });
     expect(Date.parse(res.body.expiresAt) - Date.now()).toBeGreaterThan(590_000);
     const row = (await db.pool.query("SELECT * FROM viewer_links WHERE id = $1", [res.body.id])).rows[0];
     expect(row.token_hash).toBe(sha256(res.body.token));
@@ -396,5 +396,17 @@ describe("minting with a tenant key holding viewer:create", () => {
     const session = await signInWithKey(api.url, full);
     const byCookie = await send(api.url, "POST", "/v1/viewer-sessions", { cookie: session.cookie, csrf: session.csrf, body: {} });
     expect([byCookie.status, byCookie.body.code]).toEqual([403, "missing_scope"]);
+  });
+
+  it("grants configuration testing and saving only when asked, and a session signed in with such a key holds them", async () => {
+    const admin = await tenantWithKey(api.url, "alpha", ["viewer:create", "events:read", "config:read", "config:test", "config:write"]);
+    const byDefault = await call(api.url, "POST", "/v1/viewer-sessions", { token: admin, body: {} });
+    expect(byDefault.body.scopes).toEqual(["events:read", "config:read"]);
+    const asked = await call(api.url, "POST", "/v1/viewer-sessions", { token: admin, body: { scopes: ["events:read", "config:read", "config:test", "config:write"] } });
+    expect(asked.status).toBe(201);
+    const ex = await send(api.url, "POST", "/v1/console/sessions/exchange", { body: { token: asked.body.token } });
+    expect(ex.body.scopes).toEqual(["events:read", "config:read", "config:test", "config:write"]);
+    const { res } = await signInWithKey(api.url, admin);
+    expect(res.body.scopes).toEqual(["events:read", "config:read", "config:test", "config:write"]);
   });
 });
