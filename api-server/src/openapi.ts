@@ -62,6 +62,10 @@ function configPaths(): Record<string, unknown> {
     "/v1/destinations": read("The tenant's LogForwardingDestinations: type, endpoint, conditions, delivery statistics"),
     "/v1/destinations/{namespace}/{name}": { parameters: resource, ...read("One LogForwardingDestination", {}, [400, 401, 403, 404]) },
     "/v1/destinations/{namespace}/{name}/dead-letters": { parameters: resource, ...read("Its dead letters with their reasons, newest first", { parameters: page }, [400, 401, 403, 404]) },
+    "/v1/destinations/{namespace}/{name}/delivery-history": {
+      parameters: resource,
+      ...read("Its delivery counters over time, oldest first (kept 7 days)", { parameters: [{ name: "since", in: "query", schema: { type: "string", format: "date-time" } }] }, [400, 401, 403, 404]),
+    },
     "/v1/recording-storages": read("The tenant's RecordingStorages"),
   };
 }

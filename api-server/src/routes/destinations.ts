@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { getMirror, listMirror, type MirroredKind, type MirroredResource } from "@trailkeeper/core/db/config-mirror.ts";
+import { deliveryHistory, deliveryHistoryRetentionDays, getMirror, listMirror, type MirroredKind, type MirroredResource } from "@trailkeeper/core/db/config-mirror.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import { listDeadLetters } from "@trailkeeper/core/forwarding/store.ts";
 import { requireScope } from "../auth.ts";
@@ -23,6 +23,11 @@ async function mirrored(pool: Pool, tenant: string, kind: MirroredKind, namespac
   if (found === undefined) throw new Problem(404, "unknown_destination", `no ${kind} ${namespace}/${name}`);
   return found;
 }
+
+const historySchema = z.object({
+  since: z.iso.datetime({ offset: true, message: "since must be an RFC 3339 time with an offset" }).optional()
+    .describe(`Oldest sample to return; default 24 hours ago. History is kept ${deliveryHistoryRetentionDays} days.`),
+});
 
 /**
  * LogForwardingDestinations and RecordingStorages of the caller's tenant, read from the operator's config mirror
@@ -50,6 +55,13 @@ export function destinationsRouter(deps: { pool: Pool; resolver: ApiKeyResolver 
     const deadLetters = await listDeadLetters(deps.pool, { uid: destination.uid, tenant, limit: page.limit, beforeId });
     const last = deadLetters.at(-1);
     res.json({ deadLetters, nextCursor: deadLetters.length === page.limit && last ? encodeCursor(last.id) : null });
+  });
+
+  r.get("/v1/destinations/:namespace/:name/delivery-history", scope, async (req, res) => {
+    const [query] = parseQuery(req.query as Record<string, unknown>, historySchema);
+    const destination = await mirrored(deps.pool, req.principal!.tenant, "LogForwardingDestination", String(req.params.namespace), String(req.params.name));
+    const since = query.since === undefined ? new Date(Date.now() - 24 * 3600_000) : new Date(query.since);
+    res.json({ samples: await deliveryHistory(deps.pool, destination.uid, since) });
   });
 
   r.get("/v1/recording-storages", scope, async (req, res) => {

@@ -38,6 +38,55 @@ export async function upsertMirror(pool: Pool, row: MirrorRow): Promise<void> {
       JSON.stringify(row.details), JSON.stringify(row.conditions), row.lastCheck === undefined ? null : JSON.stringify(row.lastCheck),
       row.delivery === undefined ? null : JSON.stringify(row.delivery), row.lastError, row.createdAt],
   );
+  await recordDeliverySample(pool, row);
+}
+
+/** Samples closer together than this add nothing to a chart and would let a flapping status fill the table. */
+const sampleSpacingSeconds = 5;
+/** How long delivery history is kept. */
+export const deliveryHistoryRetentionDays = 7;
+
+interface DeliveryCounters {
+  delivered?: number;
+  failed?: number;
+  deadLettered?: number;
+  lagEvents?: number;
+}
+
+/**
+ * Appends a delivery sample for a mirrored destination, at most one per `sampleSpacingSeconds`, and drops its
+ * samples beyond the retention in the same round trip.
+ */
+async function recordDeliverySample(pool: Pool, row: MirrorRow): Promise<void> {
+  const d = row.delivery as DeliveryCounters | null | undefined;
+  if (row.kind !== "LogForwardingDestination" || d === null || d === undefined || typeof d !== "object") return;
+  await pool.query(
+    `WITH pruned AS (DELETE FROM delivery_history WHERE uid = $1 AND at < now() - make_interval(days => $8))
+     INSERT INTO delivery_history (uid, tenant, delivered, failed, dead_lettered, lag_events)
+     SELECT $1, $2, $3, $4, $5, $6
+     WHERE NOT EXISTS (SELECT 1 FROM delivery_history WHERE uid = $1 AND at > now() - make_interval(secs => $7))`,
+    [row.uid, row.tenant, d.delivered ?? 0, d.failed ?? 0, d.deadLettered ?? 0, d.lagEvents ?? null, sampleSpacingSeconds, deliveryHistoryRetentionDays],
+  );
+}
+
+export interface DeliverySample {
+  at: string;
+  delivered: number;
+  failed: number;
+  deadLettered: number;
+  lagEvents: number | null;
+}
+
+/** A destination's delivery samples since `since`, oldest first, at most `limit` (the newest ones when more exist). */
+export async function deliveryHistory(pool: Pool, uid: string, since: Date, limit = 2000): Promise<DeliverySample[]> {
+  const r = await pool.query<{ at: Date; delivered: string; failed: string; dead_lettered: string; lag_events: string | null }>(
+    `SELECT * FROM (SELECT at, delivered, failed, dead_lettered, lag_events FROM delivery_history WHERE uid = $1 AND at >= $2 ORDER BY at DESC LIMIT $3) s ORDER BY at`,
+    [uid, since, limit],
+  );
+  return r.rows.map((s) => ({
+    at: s.at.toISOString(), delivered: Number(s.delivered), failed: Number(s.failed), deadLettered: Number(s.dead_lettered),
+    lagEvents: s.lag_events === null ? null : Number(s.lag_events),
+  }));
 }
 
 export async function deleteMirror(pool: Pool, kind: MirroredKind, namespace: string, name: string): Promise<void> {

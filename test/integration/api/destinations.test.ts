@@ -61,3 +61,42 @@ describe("GET /v1/destinations and /v1/recording-storages", () => {
     expect((await call(api.url, "GET", "/v1/destinations/acme-prod/siem/dead-letters", { token: acme })).body).toEqual({ deadLetters: [], nextCursor: null });
   });
 });
+
+describe("GET /v1/destinations/{namespace}/{name}/delivery-history", () => {
+  const history = (token: string, path: string) => call(api.url, "GET", `/v1/destinations/${path}/delivery-history`, { token });
+
+  it("samples the counters each time the mirror changes, at most one sample per 5 s, oldest first", async () => {
+    const r = row("acme", "acme-prod", "counted", { uid: "counted-uid", delivery: { delivered: 10, failed: 1, deadLettered: 0, lagEvents: 4 } });
+    await upsertMirror(db.pool, r);
+    // A second change within 5 s adds no sample; one after the spacing does (moved back in time rather than slept).
+    await upsertMirror(db.pool, { ...r, delivery: { delivered: 11 } });
+    await db.pool.query("UPDATE delivery_history SET at = at - interval '10 seconds' WHERE uid = 'counted-uid'");
+    await upsertMirror(db.pool, { ...r, delivery: { delivered: 25, failed: 2, deadLettered: 1, lagEvents: 0 } });
+    const res = await history(acme, "acme-prod/counted");
+    expect(res.status).toBe(200);
+    expect(res.body.samples).toEqual([
+      { at: expect.any(String), delivered: 10, failed: 1, deadLettered: 0, lagEvents: 4 },
+      { at: expect.any(String), delivered: 25, failed: 2, deadLettered: 1, lagEvents: 0 },
+    ]);
+    expect(Date.parse(res.body.samples[0].at)).toBeLessThan(Date.parse(res.body.samples[1].at));
+    const recent = await call(api.url, "GET", `/v1/destinations/acme-prod/counted/delivery-history?since=${encodeURIComponent(new Date(Date.now() - 5000).toISOString())}`, { token: acme });
+    expect(recent.body.samples.map((s: { delivered: number }) => s.delivered)).toEqual([25]);
+  });
+
+  it("drops samples older than the retention and keeps no history for recording storages", async () => {
+    const r = row("acme", "acme-prod", "old", { uid: "old-uid" });
+    await upsertMirror(db.pool, r);
+    await db.pool.query("UPDATE delivery_history SET at = now() - interval '8 days' WHERE uid = 'old-uid'");
+    await upsertMirror(db.pool, { ...r, delivery: { delivered: 4 } });
+    const all = await db.pool.query("SELECT delivered FROM delivery_history WHERE uid = 'old-uid'");
+    expect(all.rows.map((x) => Number(x.delivered))).toEqual([4]);
+    expect((await db.pool.query("SELECT 1 FROM delivery_history WHERE uid = 'acme-prod-archive-uid'")).rowCount).toBe(0);
+  });
+
+  it("answers another tenant's destination 404 and a bad since 400", async () => {
+    expect((await history(acme, "globex/siem")).status).toBe(404);
+    expect((await history(globex, "acme-prod/counted")).status).toBe(404);
+    const bad = await call(api.url, "GET", "/v1/destinations/acme-prod/siem/delivery-history?since=yesterday", { token: acme });
+    expect([bad.status, bad.body.errors?.[0]?.path]).toEqual([400, "since"]);
+  });
+});
