@@ -200,6 +200,42 @@ describe("paging", () => {
   });
 });
 
+describe("recycled rows", () => {
+  /** Each rendered row's seq (from its button's name) and Resource cell, in DOM order. */
+  const renderedRows = (page: Page) =>
+    page.evaluate(`[...document.querySelectorAll("tr.event-row")].map((tr) => [Number(/(\\d+)$/.exec(tr.querySelector("button.expand").textContent.trim())[1]), tr.children[5].textContent])`) as Promise<[number, string][]>;
+
+  it("rows reused while scrolling show their own event, and an expanded row's details stay with its event", async () => {
+    const page = await signedIn();
+    await search(page, "action:resource.update");
+    const resourceOf = new Map(bulk.map((s, i) => [s, `c-${i}`]));
+    const top = Math.max(...bulk);
+    await page.getByRole("button", { name: `Details of event ${top}` }).click();
+    await page.locator(`#details-${top}`).getByText(`"n": ${bulkCount - 1}`).waitFor();
+    const table = page.getByRole("table");
+    await table.hover();
+    for (let i = 0; i < 12; i++) {
+      await page.mouse.wheel(0, 600);
+      await page.waitForTimeout(30);
+      const rows = await renderedRows(page);
+      expect(rows.length).toBeGreaterThan(5);
+      // Newest first and consecutive: a row showing a stale or another row's event breaks one of these.
+      for (const [k, [seq, resource]] of rows.entries()) {
+        expect(resource).toBe(resourceOf.get(seq));
+        if (k > 0) expect(seq).toBe(rows[k - 1]![0] - 1);
+      }
+    }
+    const middle = (await renderedRows(page))[3]![0];
+    await page.getByRole("button", { name: `Details of event ${middle}` }).click();
+    await page.locator(`#details-${middle}`).getByText(`"n": ${bulk.indexOf(middle)}`).waitFor();
+    await page.mouse.wheel(0, -20_000);
+    await expect.poll(async () => (await renderedRows(page))[0]?.[0], eventually).toBe(top);
+    await page.locator(`#details-${top}`).getByText(`"n": ${bulkCount - 1}`).waitFor();
+    expect(await page.locator(".details-row").count()).toBe(1);
+    await page.context().close();
+  });
+});
+
 describe("exports", () => {
   it("Export CSV and Export JSONL download exactly the current filter, as the API exports it", async () => {
     const page = await signedIn();

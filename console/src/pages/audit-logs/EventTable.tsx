@@ -2,7 +2,7 @@
  * The events table, virtualised: only the rows in view (plus overscan) are in the DOM, so 10,000 loaded rows scroll
  * as smoothly as 50. Rows expand in place; expanded rows are measured and the geometry accounts for them.
  */
-import { Component } from "preact";
+import { Component, createRef } from "preact";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { StoredEvent } from "../../api/types.ts";
 import { Timestamp } from "../../components/Timestamp.tsx";
@@ -105,8 +105,8 @@ export function EventTable({ events, hasMore, loading, loadMore }: Props) {
         {head}
         <tbody>
           {w.topPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.topPad}px` }} />}
-          {events.slice(w.start, w.end).map((e) => (
-            <Row key={e.id} event={e} open={expanded.has(e.id)} onToggle={toggle} onMeasure={measured} />
+          {events.slice(w.start, w.end).map((e, i) => (
+            <Row key={slotKey(w.start + i, w.end - w.start)} event={e} open={expanded.has(e.id)} onToggle={toggle} onMeasure={measured} />
           ))}
           {w.bottomPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.bottomPad}px` }} />}
         </tbody>
@@ -124,6 +124,13 @@ export function EventTable({ events, hasMore, loading, loadMore }: Props) {
   );
 }
 
+/**
+ * Rows are keyed by slot, not by event: with a window of n rows, row i uses slot i mod n, so the row that enters
+ * the view takes the slot, and the elements, of the row that just left it. Scrolling then moves and updates a few
+ * rows instead of creating and discarding them, which is what fed the major GCs behind the slowest frames.
+ */
+const slotKey = (index: number, windowSize: number): number => index % Math.max(1, windowSize);
+
 interface RowProps {
   event: StoredEvent;
   open: boolean;
@@ -133,15 +140,22 @@ interface RowProps {
 
 /** A row re-renders only when its event or its open state changes (scrolling moves the window, not the rows). */
 class Row extends Component<RowProps> {
+  readonly row = createRef<HTMLTableRowElement>();
   override shouldComponentUpdate(next: RowProps): boolean {
     return next.event !== this.props.event || next.open !== this.props.open;
+  }
+  // A recycled row now shows another event: focus on it would silently move to that event, so it is dropped, as it
+  // was when rows leaving the view were removed.
+  override componentDidUpdate(previous: RowProps): void {
+    const active = document.activeElement;
+    if (previous.event !== this.props.event && active instanceof HTMLElement && this.row.current?.contains(active)) active.blur();
   }
   // Plain elements and no hooks: a fast scroll mounts a dozen rows a frame, so each costs as little as it can.
   override render({ event: e, open, onToggle, onMeasure }: RowProps) {
     const detailsId = `details-${e.seq}`;
     return (
       <>
-        <tr class={open ? "event-row open" : "event-row"}>
+        <tr class={open ? "event-row open" : "event-row"} ref={this.row}>
           <td>
             <button type="button" class="expand" aria-expanded={open} aria-controls={open ? detailsId : undefined} onClick={() => onToggle(e.id)} title="Show details">
               <span aria-hidden="true">{open ? "▾" : "▸"}</span>
@@ -160,7 +174,7 @@ class Row extends Component<RowProps> {
             <span class={`outcome outcome-${e.outcome}`}>{e.outcome}</span>
           </td>
         </tr>
-        {open && <DetailsRow event={e} id={detailsId} onMeasure={onMeasure} />}
+        {open && <DetailsRow key={e.id} event={e} id={detailsId} onMeasure={onMeasure} />}
       </>
     );
   }
