@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   consistencyRanges, decodeFrontier, emptyTree, emptyTreeRoot, encodeFrontier, extendTree, inclusionRanges, isStoredLevel, leafHash,
-  nodeHash, nodeKeyId, rangeHashes, treeRoot, verifyConsistency, verifyInclusion, type NodeKey, type NodeReader, type TreeNode,
+  InclusionVerifier, nodeHash, nodeKeyId, rangeHashes, treeRoot, verifyConsistency, verifyInclusion, type NodeKey, type NodeReader, type TreeNode,
 } from "./merkle.ts";
 
 const chainHash = (i: number) => createHash("sha256").update(`event ${i}`).digest("hex");
@@ -102,5 +102,42 @@ describe("Merkle tree", () => {
     expect(verifyInclusion(1234, 4000, ls[1234]!, proof, mth(ls.slice(0, 4000)))).toBe(true);
     expect(reads.every((k) => k.level === 0 || isStoredLevel(k.level))).toBe(true);
     expect(reads.length).toBeLessThan(100);
+  });
+});
+
+describe("InclusionVerifier (many proofs in one tree)", () => {
+  /** Audit path of leaf m in the tree of the first `size` leaves, from the definition (RFC 6962 PATH). */
+  function path(m: number, ls: readonly Buffer[]): Buffer[] {
+    if (ls.length <= 1) return [];
+    let k = 1;
+    while (k * 2 < ls.length) k *= 2;
+    return m < k ? [...path(m, ls.slice(0, k)), mth(ls.slice(k))] : [...path(m - k, ls.slice(k)), mth(ls.slice(0, k))];
+  }
+
+  it("accepts exactly what verifyInclusion accepts, in any order, with a warm and a tiny cache", () => {
+    const ls = leaves(77);
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (const size of [1, 2, 3, 5, 8, 13, 64, 77]) {
+      const root = mth(ls.slice(0, size));
+      for (const max of [1, 4096]) {
+        const v = new InclusionVerifier(size, root, max);
+        for (let round = 0; round < 400; round++) {
+          const m = round < size ? round : rand(size);
+          let index = m;
+          let leaf = ls[m]!;
+          let proof = path(m, ls.slice(0, size));
+          // Tamper one way in three rounds out of four: another leaf, another index, a changed, dropped or extra element.
+          switch (round % 8) {
+            case 1: leaf = ls[(m + 1) % ls.length]!; break;
+            case 3: index = (m + 1) % (size + 1); break;
+            case 5: if (proof.length) proof = proof.map((p, i) => (i === rand(proof.length) ? nodeHash(p, p) : p)); break;
+            case 6: proof = proof.slice(0, -1); break;
+            case 7: proof = [...proof, root]; break;
+          }
+          expect(v.verify(index, leaf, proof), `size ${size} max ${max} round ${round}`).toBe(verifyInclusion(index, size, leaf, proof, root));
+        }
+      }
+    }
   });
 });

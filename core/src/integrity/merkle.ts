@@ -218,3 +218,87 @@ export function verifyConsistency(from: number, to: number, fromRoot: Buffer, to
   }
   return fr.equals(fromRoot) && sr.equals(toRoot) && sn === 0;
 }
+
+/**
+ * verifyInclusion for many proofs in one signed tree, as a proof-carrying export needs: every node and sibling of a
+ * proof that verified is remembered (bounded, oldest first out), and a later proof stops hashing at the first node it
+ * shares with them — about two hashes per event for consecutive events instead of log2(size). Nodes are kept per
+ * level, each level's oldest first out, so the few nodes near the root that every proof shares are never pushed out
+ * by the many near the leaves. The shortcut accepts a
+ * proof only when its computed node equals the remembered one and each of its remaining elements equals the
+ * remembered sibling at its place; in every other case the proof is verified in full, so it accepts exactly the
+ * proofs verifyInclusion accepts (short of a SHA-256 collision).
+ */
+export class InclusionVerifier {
+  readonly #size: number;
+  readonly #root: Buffer;
+  readonly #maxPerLevel: number;
+  /** Authenticated nodes by level, then index: a node of the tree of `size` leaves has one hash. */
+  readonly #known: Map<number, Buffer>[] = [];
+
+  constructor(size: number, root: Buffer, maxNodesPerLevel = 4096) {
+    this.#size = size;
+    this.#root = root;
+    this.#maxPerLevel = maxNodesPerLevel;
+  }
+
+  verify(index: number, leaf: Buffer, proof: readonly Buffer[]): boolean {
+    if (!(index >= 0 && index < this.#size)) return false;
+    return this.#walk(index, leaf, proof, true) || this.#walk(index, leaf, proof, false);
+  }
+
+  /** Walks the path as RFC 9162 §2.1.3.2 does, tracking each node's (level, index); with `shortcut`, stops at a known node. */
+  #walk(index: number, leaf: Buffer, proof: readonly Buffer[], shortcut: boolean): boolean {
+    // (level, index, hash) triples, flat: this runs once per event of an export.
+    const seen: (number | Buffer)[] = [];
+    let fn = index;
+    let sn = this.#size - 1;
+    let level = 0;
+    let r: Buffer | undefined = leaf;
+    for (const p of proof) {
+      if (sn === 0) return false;
+      // A rightmost node without a sibling moves up unchanged until it is a right child; p is then its left sibling.
+      const left = fn % 2 === 1 || fn === sn;
+      if (left) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+          level++;
+        }
+      }
+      const sibling = left ? fn - 1 : fn + 1;
+      if (r === undefined) {
+        // Above a known node: the rest of the proof must be the known siblings.
+        if (this.#meet(level, sibling, p) !== "known") return false;
+      } else {
+        seen.push(level, sibling, p);
+        r = left ? nodeHash(p, r) : nodeHash(r, p);
+      }
+      fn = half(fn);
+      sn = half(sn);
+      level++;
+      if (r !== undefined) {
+        const met = shortcut ? this.#meet(level, fn, r) : "new";
+        if (met === "conflict") return false;
+        if (met === "known") r = undefined;
+        else seen.push(level, fn, r);
+      }
+    }
+    if (sn !== 0 || (r !== undefined && !r.equals(this.#root))) return false;
+    for (let i = 0; i < seen.length; i += 3) this.#remember(seen[i] as number, seen[i + 1] as number, seen[i + 2] as Buffer);
+    return true;
+  }
+
+  /** Whether the computed node (level, index) is a known one (with this hash, or, a conflict, another). */
+  #meet(level: number, index: number, hash: Buffer): "known" | "new" | "conflict" {
+    const known = this.#known[level]?.get(index);
+    return known === undefined ? "new" : known.equals(hash) ? "known" : "conflict";
+  }
+
+  #remember(level: number, index: number, h: Buffer): void {
+    const nodes = (this.#known[level] ??= new Map());
+    if (nodes.has(index)) return;
+    if (nodes.size >= this.#maxPerLevel) nodes.delete(nodes.keys().next().value!);
+    nodes.set(index, h);
+  }
+}

@@ -1,5 +1,5 @@
 import { openCheckpoint, type Checkpoint } from "./checkpoint-note.ts";
-import { leafHash, verifyInclusion } from "./merkle.ts";
+import { InclusionVerifier, leafHash } from "./merkle.ts";
 import type { NoteVerifier } from "./signing-key.ts";
 
 /** Identifies a proof bundle file (docs/integrity.md §6). */
@@ -21,6 +21,8 @@ export class ProofBundleError extends Error {}
 export interface OpenedBundle {
   checkpoint: Checkpoint & { root: string };
   proofs: Map<number, { hash: string; proof: Buffer[] }>;
+  /** Checks the bundle's proofs against its signed root, sharing the work between neighbouring events. */
+  inclusion: InclusionVerifier;
 }
 
 export function openProofBundle(text: string, verifier: NoteVerifier): OpenedBundle {
@@ -37,7 +39,7 @@ export function openProofBundle(text: string, verifier: NoteVerifier): OpenedBun
     if (!Number.isSafeInteger(p.seq) || typeof p.hash !== "string" || !Array.isArray(p.proof)) throw new ProofBundleError("malformed proof entry");
     proofs.set(p.seq, { hash: p.hash, proof: p.proof.map((h) => Buffer.from(String(h), "base64")) });
   }
-  return { checkpoint: { ...cp, root: cp.root }, proofs };
+  return { checkpoint: { ...cp, root: cp.root }, proofs, inclusion: new InclusionVerifier(cp.seq, Buffer.from(cp.root, "hex")) };
 }
 
 /**
@@ -54,7 +56,7 @@ export function proveEvent(bundles: readonly OpenedBundle[], seq: number, hash: 
       reason = `seq ${seq} is beyond the signed tree of ${b.checkpoint.seq} events`;
     } else if (p.hash !== hash) {
       reason = `the proof is for hash ${p.hash}, the event has ${hash}`;
-    } else if (verifyInclusion(seq - 1, b.checkpoint.seq, leafHash(hash), p.proof, Buffer.from(b.checkpoint.root, "hex"))) {
+    } else if (b.inclusion.verify(seq - 1, leafHash(hash), p.proof)) {
       return { size: b.checkpoint.seq };
     } else {
       reason = `the inclusion proof of seq ${seq} does not lead to the root signed for size ${b.checkpoint.seq}`;
