@@ -18,6 +18,7 @@ import { parseQueryString } from "./routes/query-params.ts";
 import { searchRouter } from "./routes/search.ts";
 import { ApiKeyResolver } from "./services/api-keys.ts";
 import type { IngestBatcher } from "./services/ingest.ts";
+import { ReadReplica } from "./services/read-replica.ts";
 import { StreamingReads, type StreamingReadLimits } from "./services/streaming-reads.ts";
 
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   console: ConsoleOptions;
   /** Limits on exports and verifications, which hold a connection as long as their client takes. */
   streamingReads: StreamingReadLimits;
+  /** Where search, export and verification read (DATABASE_READ_URL); unset: the primary. */
+  reads?: ReadReplica;
 }
 
 /** The express app without `listen`, so tests run it in-process on port 0 against a real database. */
@@ -60,11 +63,12 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(opsRouter(deps));
+  const reads = deps.reads ?? new ReadReplica({ primary: deps.pool, maxLagMs: 0, waitMs: 0, log: deps.log });
+  app.use(opsRouter({ ...deps, reads }));
   app.use(eventsRouter({ resolver, batcher: deps.batcher }));
   const streamingReads = new StreamingReads(deps.streamingReads);
-  app.use(searchRouter({ pool: deps.pool, resolver, batcher: deps.batcher, log: deps.log, streamingReads }));
-  app.use(integrityRouter({ pool: deps.pool, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
+  app.use(searchRouter({ reads, resolver, batcher: deps.batcher, log: deps.log, streamingReads }));
+  app.use(integrityRouter({ pool: deps.pool, reads, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
   app.use(proofsRouter({ pool: deps.pool, resolver }));
   app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
   app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl }));

@@ -35,6 +35,16 @@ describe("API server configuration", () => {
     for (const name of ["PORT", "DATABASE_URL", "TRAILKEEPER_ADMIN_TOKEN", "LOG_LEVEL"]) expect(problems).toContain(name);
   });
 
+  it("takes a read replica URL only beside DATABASE_URL, with lag and wait defaults", () => {
+    const external = { DATABASE_URL: "postgres://db/trail", TRAILKEEPER_ADMIN_TOKEN: "x".repeat(32), TRAILKEEPER_SIGNING_KEY_FILE: "/k.pem" };
+    expect(loadApiServerConfig({ ...external, DATABASE_READ_URL: "postgres://replica/trail" })).toMatchObject({
+      DATABASE_READ_URL: "postgres://replica/trail", TRAILKEEPER_READ_MAX_LAG_MS: 30_000, TRAILKEEPER_READ_WAIT_MS: 2000,
+    });
+    expect(() => loadApiServerConfig({ DATABASE_READ_URL: "postgres://replica/trail" })).toThrow(/DATABASE_READ_URL: needs DATABASE_URL/);
+    expect(() => loadApiServerConfig({ ...external, DATABASE_READ_URL: "http://replica", TRAILKEEPER_READ_MAX_LAG_MS: "0", TRAILKEEPER_READ_WAIT_MS: "-1" }))
+      .toThrow(/DATABASE_READ_URL[\s\S]*TRAILKEEPER_READ_MAX_LAG_MS[\s\S]*TRAILKEEPER_READ_WAIT_MS/);
+  });
+
   it("requires the admin token and signing key with an external database", () => {
     expect(() => loadApiServerConfig({ DATABASE_URL: "postgres://db/trail" })).toThrow(/TRAILKEEPER_ADMIN_TOKEN[\s\S]*TRAILKEEPER_SIGNING_KEY_FILE/);
   });

@@ -11,6 +11,10 @@ export const apiServerConfigSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().default("0.0.0.0"),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    // A streaming replica for search, export and verification: see services/read-replica.ts and docs/scaling.md.
+    DATABASE_READ_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    TRAILKEEPER_READ_MAX_LAG_MS: positiveInt(30_000),
+    TRAILKEEPER_READ_WAIT_MS: millisOrOff(2000),
     TRAILKEEPER_DATA_DIR: z.string().default("./.data"),
     TRAILKEEPER_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
     TRAILKEEPER_SIGNING_KEY_FILE: z.string().optional(),
@@ -40,6 +44,9 @@ export const apiServerConfigSchema = z
     }
     if (c.DATABASE_URL && !c.TRAILKEEPER_SIGNING_KEY_FILE) {
       ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_SIGNING_KEY_FILE"], message: "is required when DATABASE_URL is set: every replica must sign with the same key" });
+    }
+    if (c.DATABASE_READ_URL && !c.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_READ_URL"], message: "needs DATABASE_URL: the embedded PostgreSQL has no replica (it moves to a new port on every start)" });
     }
     if (c.TRAILKEEPER_DB_RESERVED_FOR_INGEST !== undefined && c.TRAILKEEPER_DB_RESERVED_FOR_INGEST >= c.TRAILKEEPER_DB_POOL_SIZE) {
       ctx.addIssue({ code: "custom", path: ["TRAILKEEPER_DB_RESERVED_FOR_INGEST"], message: "must be below TRAILKEEPER_DB_POOL_SIZE (exports need at least one connection)" });

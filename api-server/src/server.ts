@@ -15,6 +15,7 @@ import { consoleOptions } from "./console-config.ts";
 import { createMetrics } from "./metrics.ts";
 import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
+import { startReadReplica } from "./services/read-replica.ts";
 import { streamingReadLimits } from "./services/streaming-reads.ts";
 import { startViewerCleanup } from "./services/viewer-sessions.ts";
 
@@ -84,8 +85,9 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   });
   checkpointer.start();
   const viewerCleanup = startViewerCleanup(pool, log);
+  const reads = await startReadReplica(config, pool, metrics.registry, log);
   let shuttingDown = false;
-  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config) });
+  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config), reads });
   const server = createHttpServer(config, (req, res) => {
     // While draining, every response ends its connection, so that keep-alive clients reconnect elsewhere.
     if (shuttingDown) res.setHeader("connection", "close");
@@ -111,6 +113,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
       await batcher.idle();
       await checkpointer.stop();
       await viewerCleanup.stop();
+      await reads.close();
       await pool.end();
       // The database stops last: everything above may still be writing to it.
       await embedded?.stop();

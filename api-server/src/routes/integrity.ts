@@ -6,6 +6,7 @@ import type { NoteSigner, NoteVerifier } from "@trailkeeper/core/integrity/signi
 import { requireScope } from "../auth.ts";
 import { Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
+import type { ReadReplica } from "../services/read-replica.ts";
 import type { StreamingReads } from "../services/streaming-reads.ts";
 import { verifyStoredChain } from "../services/verify.ts";
 import { decodeCursor, encodeCursor, pageSchema, parseQuery } from "./query-params.ts";
@@ -14,7 +15,7 @@ const verifyParams = z
   .object({ fromSeq: z.coerce.number().int().min(1).default(1), toSeq: z.coerce.number().int().min(1).optional() })
   .refine((p) => p.toSeq === undefined || p.toSeq >= p.fromSeq, { message: "toSeq must not be below fromSeq", path: ["toSeq"] });
 
-export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; signer: NoteSigner; verifier: NoteVerifier; logName: string; streamingReads: StreamingReads }): Router {
+export function integrityRouter(deps: { pool: Pool; reads: ReadReplica; resolver: ApiKeyResolver; signer: NoteSigner; verifier: NoteVerifier; logName: string; streamingReads: StreamingReads }): Router {
   const r = Router();
   const { pool } = deps;
   const scope = requireScope(deps.resolver, "integrity:read");
@@ -23,7 +24,11 @@ export function integrityRouter(deps: { pool: Pool; resolver: ApiKeyResolver; si
     const query = req.query as Record<string, unknown>;
     const [p] = parseQuery(query, verifyParams);
     const done = await deps.streamingReads.admit(req.principal!.tenant);
-    const result = await verifyStoredChain(pool, deps.verifier, req.principal!.tenant, p.fromSeq, p.toSeq, deps.streamingReads.limits.statementTimeoutMs).finally(done);
+    const tenant = req.principal!.tenant;
+    // On the replica as it stands (the answer's headSeq says how far that is); a `toSeq` waits for the replica to
+    // apply it, like an export's head, else the primary verifies.
+    const result = await deps.reads.read("verify", tenant, (db) => verifyStoredChain(db, deps.verifier, tenant, p.fromSeq, p.toSeq, deps.streamingReads.limits.statementTimeoutMs), { needSeq: p.toSeq })
+      .finally(done);
     const { ok, checked, headSeq, headHash, failure } = result;
     res.json({ ok, checked, headSeq, headHash, ...(failure ? { failure } : {}) });
   });

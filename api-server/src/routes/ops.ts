@@ -3,8 +3,9 @@ import { migrationsApplied } from "@trailkeeper/core/db/migrate.ts";
 import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import type { ApiMetrics } from "../metrics.ts";
 import { openApiDocument } from "../openapi.ts";
+import type { ReadReplica } from "../services/read-replica.ts";
 
-export function opsRouter(deps: { pool: Pool; metrics: ApiMetrics; isShuttingDown: () => boolean }): Router {
+export function opsRouter(deps: { pool: Pool; metrics: ApiMetrics; isShuttingDown: () => boolean; reads: ReadReplica }): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -15,7 +16,9 @@ export function opsRouter(deps: { pool: Pool; metrics: ApiMetrics; isShuttingDow
     const reachable = await deps.pool.query("SELECT 1").then(() => true, () => false);
     if (!reachable) return void res.status(503).json({ status: "database unreachable" });
     if (!(await migrationsApplied(deps.pool))) return void res.status(503).json({ status: "migrations pending" });
-    res.json({ status: "ready" });
+    // The replica is reported, never required: while it is unreachable or lagging the primary serves its reads.
+    const readReplica = deps.reads.readiness();
+    res.json({ status: "ready", ...(readReplica ? { readReplica } : {}) });
   });
   r.get("/metrics", async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -1,6 +1,5 @@
 import { Router } from "express";
 import { z } from "zod";
-import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { eventFilterSchema } from "@trailkeeper/core/search/filters.ts";
 import { searchEvents } from "@trailkeeper/core/search/query.ts";
@@ -8,8 +7,15 @@ import { requireScope } from "../auth.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
 import { runExport } from "../services/export.ts";
 import type { IngestBatcher } from "../services/ingest.ts";
+import type { ReadReplica } from "../services/read-replica.ts";
 import type { StreamingReads } from "../services/streaming-reads.ts";
 import { decodeCursor, encodeCursor, pageSchema, parseQuery, rawFilter } from "./query-params.ts";
+
+/**
+ * Read-your-writes: `minSeq` (the seq an ingest answered) makes a search include that event. With a read replica
+ * the search waits a bounded time for the replica to apply it, else the primary answers.
+ */
+const consistencyParams = z.object({ minSeq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional() });
 
 const exportParams = z.object({
   format: z.enum(["csv", "jsonl"], { message: "format must be csv or jsonl" }),
@@ -20,7 +26,8 @@ const exportParams = z.object({
 const recordableRequestId = (id: string | undefined) => (id && /^[\x21-\x7e]{1,128}$/.test(id) ? id : undefined);
 
 export interface SearchRouterDeps {
-  pool: Pool;
+  /** Where searches and exports read: the replica when one is configured and current enough, else the primary. */
+  reads: ReadReplica;
   resolver: ApiKeyResolver;
   batcher: IngestBatcher;
   log: Logger;
@@ -29,13 +36,16 @@ export interface SearchRouterDeps {
 
 export function searchRouter(deps: SearchRouterDeps): Router {
   const r = Router();
-  const { pool } = deps;
 
   r.get("/v1/events", requireScope(deps.resolver, "events:read"), async (req, res) => {
     const query = req.query as Record<string, unknown>;
-    const [page, filter] = parseQuery(query, pageSchema, eventFilterSchema);
+    const [page, filter, { minSeq }] = parseQuery(query, pageSchema, eventFilterSchema, consistencyParams);
     const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const { events, nextBeforeSeq } = await searchEvents(pool, req.principal!.tenant, filter, page.limit, before);
+    const tenant = req.principal!.tenant;
+    // A next page continues below `before`: the server that answers must hold every event below it, or the page
+    // would skip events that the previous page's server (the primary, say) already had.
+    const needSeq = before === undefined ? minSeq : Math.max(minSeq ?? 0, before - 1);
+    const { events, nextBeforeSeq } = await deps.reads.read("search", tenant, (db) => searchEvents(db, tenant, filter, page.limit, before), { needSeq });
     res.json({ events, nextCursor: nextBeforeSeq === null ? null : encodeCursor(nextBeforeSeq) });
   });
 
@@ -48,7 +58,7 @@ export function searchRouter(deps: SearchRouterDeps): Router {
       if (res.destroyed) return; // the client left while waiting for a connection: nothing ran, nothing to record
       const { stallTimeoutMs, statementTimeoutMs } = deps.streamingReads.limits;
       await runExport(
-        { pool, batcher: deps.batcher, log: deps.log, stallTimeoutMs, statementTimeoutMs },
+        { reads: deps.reads, batcher: deps.batcher, log: deps.log, stallTimeoutMs, statementTimeoutMs },
         { principal, format, bom: bom === "1", filter, filters: rawFilter(query), requestId: recordableRequestId(res.get("x-request-id")) },
         res,
       );

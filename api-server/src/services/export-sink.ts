@@ -16,6 +16,7 @@ export class ExportSink {
   #last: Promise<void> = Promise.resolve();
   #blockedSince: number | undefined;
   #stalled = false;
+  #bytesWritten = 0;
 
   constructor(res: Response, stallTimeoutMs: number, now: () => number = Date.now) {
     this.#res = res;
@@ -31,6 +32,11 @@ export class ExportSink {
     return this.#stalled;
   }
 
+  /** Bytes handed to the response so far. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
   /** True once the response was cut, by the client, the guard or the server. */
   get gone(): boolean {
     return this.#res.destroyed;
@@ -39,6 +45,7 @@ export class ExportSink {
   /** Writes a chunk; returns a promise when the caller should wait for the client before writing more. */
   write(chunk: string | Buffer): Promise<void> | undefined {
     if (this.gone) return Promise.reject(new Error("the client went away"));
+    this.#bytesWritten += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
     let ok = true;
     this.#last = new Promise<void>((resolve, reject) => {
       ok = this.#res.write(chunk, (err) => (err ? reject(err) : resolve()));

@@ -21,6 +21,8 @@ export interface PoolOptions {
   statementTimeoutMs?: number;
   /** Session default for `idle_in_transaction_session_timeout`. 0: none. */
   idleInTransactionTimeoutMs?: number;
+  /** `application_name`, so that `pg_stat_activity` tells the pools apart (e.g. the read replica's). */
+  applicationName?: string;
 }
 
 export function createPool(connectionString: string, opts: number | PoolOptions = {}): pg.Pool {
@@ -29,7 +31,7 @@ export function createPool(connectionString: string, opts: number | PoolOptions 
     connectionString,
     max: o.max ?? 10,
     types: types as pg.CustomTypesConfig,
-    application_name: "trailkeeper",
+    application_name: o.applicationName ?? "trailkeeper",
     ...(o.acquireTimeoutMs ? { connectionTimeoutMillis: o.acquireTimeoutMs } : {}),
     ...(o.statementTimeoutMs ? { statement_timeout: o.statementTimeoutMs } : {}),
     ...(o.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: o.idleInTransactionTimeoutMs } : {}),
