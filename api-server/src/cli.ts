@@ -2,8 +2,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@trailkeeper/core/crd/duration.ts";
-import { exitCodes, notesFromCheckpointFile, UnusableInputError, verifyExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
+import { exitCodes, notesFromCheckpointFile, parseExport, UnusableInputError, verifyParsedExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
 import { parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
+import { witnessOptions } from "./cli-witness.ts";
 
 const usage = `Usage:
   trailkeeper admin tenant create <tenant>
@@ -16,10 +17,17 @@ const usage = `Usage:
       --token TOKEN    admin token (env TRAILKEEPER_ADMIN_TOKEN, else ./.data/admin-token)
 
   trailkeeper verify <export.jsonl|export.csv> [--checkpoint FILE]... [--proofs FILE]... [--public-key FILE] [--filtered] [--json]
+                     [--witnessed PATH]... [--consistency FILE]... [--server URL [--token KEY]]
       --public-key FILE  verifier key (name+id+base64), the JSON of GET /v1/integrity/public-key, or a PEM
                          key with --key-name
       --filtered         the export was filtered: prove each event, not completeness
       --proofs FILE      a proof bundle (POST /v1/integrity/proofs): prove every event's inclusion in its signed tree
+      --witnessed PATH   checkpoint notes from a witness copy: a note or checkpoint JSON file, or a directory of
+                         .note files (e.g. a copy of the bucket's checkpoints/<tenant>/); checks forks, the export
+                         against them, and consistency between consecutive ones
+      --consistency FILE saved answers of GET /v1/integrity/consistency, for --witnessed
+      --server URL       fetch the consistency proofs --witnessed needs from this API server (its answers are
+                         verified against the witnessed roots), with --token KEY or TRAILKEEPER_API_KEY
       exit codes: 0 valid, 1 tampered or incomplete, 2 unusable input
 `;
 
@@ -109,10 +117,14 @@ function printReport(r: OfflineReport): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-function verify(args: string[]): void {
+async function verify(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { checkpoint: { type: "string", multiple: true }, proofs: { type: "string", multiple: true }, "public-key": { type: "string" }, "key-name": { type: "string" }, filtered: { type: "boolean" }, json: { type: "boolean" } },
+    options: {
+      checkpoint: { type: "string", multiple: true }, proofs: { type: "string", multiple: true }, "public-key": { type: "string" }, "key-name": { type: "string" },
+      filtered: { type: "boolean" }, json: { type: "boolean" },
+      witnessed: { type: "string", multiple: true }, consistency: { type: "string", multiple: true }, server: { type: "string" }, token: { type: "string" },
+    },
   });
   const [file] = positionals;
   if (!file || positionals.length > 1) fail(usage);
@@ -126,9 +138,11 @@ function verify(args: string[]): void {
         throw new UnusableInputError(`public key: ${(err as Error).message}`);
       }
     }
-    const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)));
+    const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)).map((text, i) => ({ name: `${f} #${i + 1}`, text })));
     const proofBundles = (values.proofs ?? []).map(readText);
-    const report = verifyExport(readText(file), { notes, verifier, filtered: values.filtered === true, proofBundles });
+    const parsed = parseExport(readText(file));
+    const opts = { notes, verifier, filtered: values.filtered === true, proofBundles };
+    const report = verifyParsedExport(parsed, { ...opts, ...(await witnessOptions(parsed, opts, values)) });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report);
     process.exit(report.exitCode);
@@ -141,7 +155,7 @@ function verify(args: string[]): void {
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === "admin") await admin(rest);
-else if (command === "verify") verify(rest);
+else if (command === "verify") await verify(rest);
 else {
   process.stdout.write(usage);
   process.exit(command === undefined || command === "--help" || command === "help" ? 0 : 2);

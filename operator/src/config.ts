@@ -28,6 +28,9 @@ export const operatorConfigSchema = z
     EGRESS_ALLOW_LOOPBACK: flag,
     EGRESS_ALLOW_LINK_LOCAL: flag,
     EGRESS_ALLOW_CLOUD_METADATA: flag,
+    CHECKPOINT_PUBLISH_INTERVAL_SECONDS: seconds(30),
+    CHECKPOINT_RETENTION_MODE: z.enum(["GOVERNANCE", "COMPLIANCE"]).default("COMPLIANCE"),
+    CHECKPOINT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
   })
   .superRefine((c, ctx) => {
     if (!(c.LEASE_DURATION_SECONDS > c.RENEW_DEADLINE_SECONDS)) {

@@ -19,6 +19,9 @@ import { Controller } from "./runtime/controller.ts";
 import { objectKey, type Informer } from "./runtime/informer.ts";
 import { LeaderElector } from "./runtime/leader-election.ts";
 import { startForwarding, type RunningForwarding } from "./forwarding/start.ts";
+import { createSharding } from "./forwarding/sharding.ts";
+import { CheckpointPublishing, type ResolvedStorage } from "./forwarding/checkpoint-publishing.ts";
+import type { RecordingStorageSpec } from "@trailkeeper/core/crd/recording-storage.ts";
 import { ConfigMirror } from "./mirror/config-mirror.ts";
 
 export interface RunningOperator {
@@ -31,7 +34,10 @@ export interface RunningOperator {
   /** Port of /healthz, /readyz and /metrics (useful with METRICS_PORT=0). */
   readonly healthPort: number;
   ready(): boolean;
-  /** Ends the leadership term (reconciles finish or abort), releases the Lease, stops watches and the server. */
+  /**
+   * Ends the leadership term (reconciles finish or abort), releases the Lease, stops the forwarders and releases their
+   * cursors, leaves the forwarding membership, stops watches and the server.
+   */
   stop(): Promise<void>;
 }
 
@@ -52,6 +58,10 @@ function toResolvedDestination(key: string, r: Resolved<LogForwardingDestination
     secrets: r.secrets,
     revision: r.fingerprint,
   };
+}
+
+function toResolvedStorage(key: string, r: Resolved<RecordingStorageSpec>): ResolvedStorage {
+  return { key, uid: r.object.metadata.uid ?? "", tenant: r.tenant, spec: r.spec, secrets: r.secrets, revision: r.fingerprint };
 }
 
 interface ControllerContext {
@@ -97,9 +107,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     egress: { allowLoopback: config.EGRESS_ALLOW_LOOPBACK, allowLinkLocal: config.EGRESS_ALLOW_LINK_LOCAL, allowCloudMetadata: config.EGRESS_ALLOW_CLOUD_METADATA },
   };
   const destinations = new DestinationCatalog();
+  // Assigned once the database is connected, after the controllers whose reconciles publish into it.
+  // eslint-disable-next-line prefer-const
+  let publishing: CheckpointPublishing | undefined;
   const controllers = [
     createController(logForwardingDestinationKind, informers.logForwardingDestinations, ctx, (key, r) => destinations.set(key, r && toResolvedDestination(key, r))),
-    createController(recordingStorageKind, informers.recordingStorages, ctx),
+    // The leader publishes each tenant's checkpoints to its RecordingStorage bucket (docs/integrity.md §7).
+    createController(recordingStorageKind, informers.recordingStorages, ctx, (key, r) => publishing?.set(key, r && toResolvedStorage(key, r))),
   ];
 
   const leader = new LeaderElector({
@@ -112,8 +126,15 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   });
   // Forwarding needs the database; without DATABASE_URL the operator only tests and reports.
   const forwarding: RunningForwarding | undefined = config.DATABASE_URL
-    ? await startForwarding({ databaseUrl: config.DATABASE_URL, statusIntervalMs: config.DELIVERY_STATUS_INTERVAL_SECONDS * 1000, gateway, objects: informers.logForwardingDestinations, registry: metrics.registry, egress: ctx.egress, hostname: config.POD_NAME, logger })
+    ? await startForwarding({ databaseUrl: config.DATABASE_URL, statusIntervalMs: config.DELIVERY_STATUS_INTERVAL_SECONDS * 1000, checkpointIntervalMs: config.CHECKPOINT_PUBLISH_INTERVAL_SECONDS * 1000, gateway, objects: informers.logForwardingDestinations, registry: metrics.registry, egress: ctx.egress, hostname: config.POD_NAME, logger,
+      ownership: { identity: config.POD_NAME, leaseMs: config.LEASE_DURATION_SECONDS * 1000, renewEveryMs: config.RETRY_PERIOD_SECONDS * 1000 } })
     : undefined;
+  // Every replica forwards its share of the destinations, leader or not (docs/operator.md, "Forwarding across replicas").
+  const sharding = forwarding && createSharding({ config, gateway, informers, supervisor: forwarding.supervisor, registry: metrics.registry, logger });
+  publishing = forwarding && new CheckpointPublishing({
+    pool: forwarding.pool, egress: ctx.egress, intervalMs: config.CHECKPOINT_PUBLISH_INTERVAL_SECONDS * 1000,
+    retention: { mode: config.CHECKPOINT_RETENTION_MODE, days: config.CHECKPOINT_RETENTION_DAYS }, logger: logger.child({ component: "checkpoint-publishing" }), metrics: forwarding.witnessMetrics,
+  });
   // The API shows destinations and storages from this copy (docs/api.md); only the leader writes it.
   const mirror = forwarding && new ConfigMirror({
     pool: forwarding.pool,
@@ -129,13 +150,14 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     metrics.leader.set(1);
     void mirror?.serve(signal);
     for (const c of controllers) c.startTerm(signal);
-    forwarding?.supervisor.serve(destinations, signal);
+    publishing?.serve(signal);
+    forwarding?.checkpoints.serve(destinations, signal);
   });
   leader.onStoppedLeading(async () => {
     metrics.leader.set(0);
-    // Forwarders stop first, so no batch is in flight once another replica may lead.
-    await forwarding?.supervisor.stopAll();
+    await forwarding?.checkpoints.stop();
     await Promise.all(controllers.map((c) => c.stopTerm()));
+    await publishing?.stop();
     destinations.clear();
   });
 
@@ -150,6 +172,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   // Campaign only with warm caches: a leader with an empty Namespace cache would report wrong tenants.
   void Promise.all(informers.all.map((i) => i.waitForSync())).then(() => {
     if (stopping) return;
+    sharding?.start();
     logger.info("caches synced; campaigning for leadership", { lease: `${config.LEASE_NAMESPACE}/${config.LEASE_NAME}`, identity: config.POD_NAME });
     leader.start();
   });
@@ -166,6 +189,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       if (stopping) return;
       stopping = true;
       await leader.stop();
+      // Forwarders stop and release their cursors before the member Lease goes, so the others take over at once.
+      await sharding?.stop();
       await Promise.all(informers.all.map((i) => i.stop()));
       await mirror?.settled();
       await forwarding?.close();

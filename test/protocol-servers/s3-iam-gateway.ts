@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { objectLockLayer } from "./s3-object-lock.ts";
 import { parseAuthorization, sha256Hex, signatureMatches } from "./sigv4.ts";
 
 /**
@@ -58,10 +59,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startS3IamGateway(options: { upstream: string; keys: Record<string, GatewayKey>; region?: string }): Promise<S3IamGateway> {
+/**
+ * `objectLockBuckets`: buckets that behave as if created with S3 Object Lock (s3-object-lock.ts, which also adds
+ * conditional writes with `If-None-Match: *` for every bucket).
+ */
+export async function startS3IamGateway(options: { upstream: string; keys: Record<string, GatewayKey>; region?: string; objectLockBuckets?: string[] }): Promise<S3IamGateway> {
   const region = options.region ?? "us-east-1";
   const upstream = new URL(options.upstream);
   const decisions: S3IamGateway["decisions"] = [];
+  const lock = objectLockLayer(options.objectLockBuckets ?? [], s3Error);
+  const exists = (rawUrl: string) => new Promise<boolean>((resolve) => {
+    const head = httpRequest({ host: upstream.hostname, port: upstream.port, method: "HEAD", path: rawUrl.split("?")[0] }, (up) => {
+      up.resume();
+      resolve(up.statusCode === 200);
+    });
+    head.on("error", () => resolve(false));
+    head.end();
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? "GET";
@@ -86,10 +100,12 @@ export async function startS3IamGateway(options: { upstream: string; keys: Recor
     const allowed = key.allow.includes(action);
     decisions.push({ action, accessKeyId: auth.accessKeyId, path, allowed });
     if (!allowed) return s3Error(res, method, 403, "AccessDenied", "Access Denied");
+    if (await lock.handle(req, res, { method, rawUrl, exists: () => exists(rawUrl) })) return;
 
     const headers = { ...req.headers, host: upstream.host };
     delete headers.authorization;
     const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: rawUrl, headers }, (up) => {
+      if (method === "PUT" && up.statusCode === 200) lock.stored(req, rawUrl);
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });

@@ -42,6 +42,8 @@ export interface ForwarderOptions {
   pollIntervalMs?: number;
   /** Called after every delivery step with fresh totals (metrics). */
   onProgress?: (stats: ForwarderStats) => void;
+  /** The replica holding the cursor (acquireCursor): commits fail, and the forwarder stops, once it no longer does. */
+  owner?: string | undefined;
 }
 
 /** What happened to a chunk: how many of its leading events are done, and what to do next. */
@@ -166,7 +168,7 @@ export class Forwarder {
 
   async #commit(fromSeq: number, toSeq: number, delivered: number, deadLetters: ChunkResult["deadLetters"]): Promise<void> {
     try {
-      await commitProgress(this.#o.pool, this.#o.uid, this.#o.tenant, { fromSeq, toSeq, delivered, deadLetters });
+      await commitProgress(this.#o.pool, this.#o.uid, this.#o.tenant, { fromSeq, toSeq, delivered, deadLetters, owner: this.#o.owner });
     } catch (err) {
       if (err instanceof CursorMovedError) this.#abort.abort();
       throw err;

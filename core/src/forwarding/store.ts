@@ -21,7 +21,7 @@ export interface CursorState {
 
 export class CursorMovedError extends Error {
   constructor(uid: string) {
-    super(`the delivery cursor of ${uid} was moved by another process; stopping to avoid going backwards`);
+    super(`the delivery cursor of ${uid} was moved or taken over by another process; stopping to avoid going backwards`);
   }
 }
 
@@ -77,16 +77,21 @@ export interface Progress {
   toSeq: number;
   delivered: number;
   deadLetters: { seq: number; eventId: string; reason: string }[];
+  /** The replica that holds the cursor (acquireCursor); the commit fails once another one holds it. */
+  owner?: string | undefined;
 }
 
-/** Moves the cursor forward (compare-and-set, so a stale leader cannot move it back) and records dead letters. */
+/**
+ * Moves the cursor forward (compare-and-set, so a stale leader cannot move it back; with `owner`, only while that
+ * replica still holds it) and records dead letters.
+ */
 export async function commitProgress(pool: Pool, uid: string, tenant: string, p: Progress): Promise<void> {
   await inTransaction(pool, async (c) => {
     const res = await c.query(
       `UPDATE delivery_cursors SET cursor_seq = $3, delivered = delivered + $4, dead_lettered = dead_lettered + $5,
               last_delivered_at = CASE WHEN $4 > 0 THEN now() ELSE last_delivered_at END, updated_at = now()
-        WHERE destination_uid = $1 AND cursor_seq = $2`,
-      [uid, p.fromSeq, p.toSeq, p.delivered, p.deadLetters.length],
+        WHERE destination_uid = $1 AND cursor_seq = $2 AND ($6::text IS NULL OR owner = $6)`,
+      [uid, p.fromSeq, p.toSeq, p.delivered, p.deadLetters.length, p.owner ?? null],
     );
     if (res.rowCount !== 1) throw new CursorMovedError(uid);
     if (p.deadLetters.length === 0) return;
@@ -96,6 +101,36 @@ export async function commitProgress(pool: Pool, uid: string, tenant: string, p:
       [uid, tenant, p.deadLetters.map((d) => d.seq), p.deadLetters.map((d) => d.eventId), p.deadLetters.map((d) => d.reason.slice(0, 2000))],
     );
   });
+}
+
+/**
+ * Takes the cursor of `uid` for `owner` (creating it at the head when new) for `leaseMs`, measured by the database's
+ * clock: granted when nobody holds it, `owner` already does, or the holder's lease ran out. Returns whether granted.
+ */
+export async function acquireCursor(pool: Pool, uid: string, tenant: string, resource: string, owner: string, leaseMs: number): Promise<boolean> {
+  await ensureCursor(pool, uid, tenant, resource);
+  const res = await pool.query(
+    `UPDATE delivery_cursors SET owner = $2, owner_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE destination_uid = $1 AND (owner IS NULL OR owner = $2 OR owner_expires_at <= now())`,
+    [uid, owner, leaseMs],
+  );
+  return res.rowCount === 1;
+}
+
+/** Extends `owner`'s hold on each of `uids`; returns those it still holds (a lost one must stop forwarding). */
+export async function renewCursors(pool: Pool, owner: string, uids: readonly string[], leaseMs: number): Promise<Set<string>> {
+  if (uids.length === 0) return new Set();
+  const res = await pool.query<{ destination_uid: string }>(
+    `UPDATE delivery_cursors SET owner_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE destination_uid = ANY($1::text[]) AND owner = $2 RETURNING destination_uid`,
+    [uids, owner, leaseMs],
+  );
+  return new Set(res.rows.map((r) => r.destination_uid));
+}
+
+/** Gives the cursor up (a clean stop or a move to another replica), so its next owner need not wait for expiry. */
+export async function releaseCursor(pool: Pool, uid: string, owner: string): Promise<void> {
+  await pool.query("UPDATE delivery_cursors SET owner = NULL, owner_expires_at = NULL WHERE destination_uid = $1 AND owner = $2", [uid, owner]);
 }
 
 export async function recordFailure(pool: Pool, uid: string, error: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { CheckpointRecord } from "../destinations/checkpoint-record.ts";
 import type { StoredEvent } from "../events/model.ts";
 
 /** What the destination said about one event of a batch. */
@@ -24,6 +25,11 @@ export interface EventSender {
   /** Size of one event on the wire before compression, for batching. */
   encodedSize(event: StoredEvent): number;
   send(batch: readonly StoredEvent[], signal: AbortSignal): Promise<SendOutcome>;
+  /**
+   * Sends one signed checkpoint as the kind's distinct checkpoint record (witnessing); resolves once the
+   * destination took it, throws a DeliveryError otherwise. Absent in kinds that cannot carry one.
+   */
+  sendCheckpoint?(record: CheckpointRecord, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import { ChainVerifier, type VerifyFailure } from "./chain-verifier.ts";
 import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
 import { openProofBundle, proveEvent, type OpenedBundle } from "./proof-bundle.ts";
 import type { NoteVerifier } from "./signing-key.ts";
+import { named, openWitnessed, witnessCheck, WitnessInputError, type ConsistencyProofResult, type NamedNote, type WitnessedCheckpoint, type WitnessReport } from "./witness.ts";
 
 /** Exit codes of `trailkeeper verify`. */
 export const exitCodes = { valid: 0, tampered: 1, unusable: 2 } as const;
@@ -27,10 +28,29 @@ export interface OfflineReport {
   proven: number;
   failure?: VerifyFailure;
   notes: string[];
+  /** With witnessed checkpoints: what they proved (docs/integrity.md §7). */
+  witness?: WitnessReport;
+}
+
+export interface VerifyOptions {
+  /** Checkpoints (signed notes), e.g. from the server's list; a name makes a fork report name its note. */
+  notes?: (string | NamedNote)[];
+  verifier?: NoteVerifier;
+  filtered?: boolean;
+  proofBundles?: string[];
+  /** Checkpoint notes taken from a copy the server cannot rewrite. */
+  witnessed?: NamedNote[];
+  /** Consistency proofs between witnessed sizes, from any source (they are verified against the witnessed roots). */
+  consistencyProof?: (from: number, to: number) => ConsistencyProofResult;
+}
+
+export interface ParsedExport {
+  format: "csv" | "jsonl";
+  events: StoredEvent[];
 }
 
 /** Reads a JSONL or CSV export (sniffed from its first line) into stored events. */
-export function parseExport(text: string): { format: "csv" | "jsonl"; events: StoredEvent[] } {
+export function parseExport(text: string): ParsedExport {
   const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
   if (body.startsWith(`${csvColumns.join(",")}\r\n`) || body.startsWith(`${csvColumns.join(",")}\n`)) {
     const records = [...parseCsv(body)].slice(1);
@@ -74,42 +94,121 @@ export function notesFromCheckpointFile(text: string): string[] {
  * neighbours that happen to be consecutive) can be proven. Signed checkpoints pin hashes at their seq; a
  * checkpoint signed before the export's last event but beyond it proves a truncated tail.
  */
-export function verifyExport(text: string, opts: { notes?: string[]; verifier?: NoteVerifier; filtered?: boolean; proofBundles?: string[] } = {}): OfflineReport {
-  const { format, events } = parseExport(text);
-  if (events.length === 0) throw new UnusableInputError("the export holds no events");
-  const tenant = events[0]!.tenant;
-  if (events.some((e) => e.tenant !== tenant)) throw new UnusableInputError("the export mixes tenants");
-  const checkpoints = openCheckpoints(opts.notes ?? [], tenant, opts.verifier);
-  const bundles = openBundles(opts.proofBundles ?? [], tenant, opts.verifier);
+export function verifyExport(text: string, opts: VerifyOptions = {}): OfflineReport {
+  return verifyParsedExport(parseExport(text), opts);
+}
+
+/** verifyExport of an export already parsed (the CLI parses once to learn which consistency proofs to fetch). */
+export function verifyParsedExport(parsed: ParsedExport, opts: VerifyOptions = {}): OfflineReport {
+  const { format, events } = parsed;
+  const { tenant, fromServer, bundles, witness: witnessInput } = openInputs(parsed, opts);
+  const checkpoints = [...fromServer, ...(witnessInput?.witnessed ?? [])];
 
   const first = events[0]!;
   const last = events.at(-1)!;
   const pinned = new Map(checkpoints.map((c) => [c.seq, c.hash]));
   const filtered = opts.filtered === true;
   const walker = new ChainVerifier(pinned, { seq: first.seq - 1, hash: first.prevHash }, !filtered);
+  // Witness findings come first: a fork or a rewritten history is the failure to report, whatever else follows.
+  const witness = witnessInput && witnessCheck({ ...witnessInput, proofOf: opts.consistencyProof ?? (() => undefined) });
+  if (witness) failWitness(witness, walker);
   for (const e of events) walker.push(e);
-  if (first.seq === 1 && !filtered) checkMerkleRoots(events, checkpoints, walker);
+  // A bundle's signed root is compared too: the witness check counts on it where the export reaches its size.
+  if (first.seq === 1 && !filtered) checkMerkleRoots(events, [...checkpoints, ...bundles.map((b) => b.checkpoint)], walker);
   const proven = proveInclusion(events, bundles, walker);
-  const notes: string[] = [];
-  const beyond = checkpoints.filter((c) => c.seq > last.seq);
-  const truncatedBy = beyond.find((c) => c.time <= last.receivedAt);
-  if (truncatedBy) {
-    walker.fail({ seq: last.seq + 1, reason: "truncated", message: `a checkpoint signed at ${truncatedBy.time} covers seq ${truncatedBy.seq}, but the export, taken later, ends at seq ${last.seq}` });
-  }
-  for (const c of beyond.filter((c) => c !== truncatedBy)) notes.push(`checkpoint at seq ${c.seq} is newer than the export and was not checked`);
+  const notes = checkTail(checkpoints, last, walker);
   const r = walker.finish({ complete: false });
 
   const failure = r.failure;
   if (filtered) notes.push("filtered export: each event's integrity is proven, completeness cannot be shown");
   if (bundles.length > 0) notes.push(`inclusion proven for ${proven} of ${events.length} events in the signed Merkle tree of size ${[...new Set(bundles.map((b) => b.checkpoint.seq))].join(", ")}`);
   if (first.seq !== 1 && !filtered) notes.push(`the export starts at seq ${first.seq}: continuity is proven from there, not from the chain's start`);
+  if (witness) notes.push(...witnessNotes(witness));
   return {
     exitCode: failure ? exitCodes.tampered : exitCodes.valid,
     format, tenant, events: events.length, firstSeq: first.seq, lastSeq: last.seq,
     complete: !filtered && r.missing.length === 0 && !failure,
     filtered, missing: r.missing, checkpointsMatched: r.checkpointsMatched, proven,
-    ...(failure ? { failure } : {}), notes,
+    ...(failure ? { failure } : {}), notes, ...(witness ? { witness } : {}),
   };
+}
+
+/** A checkpoint beyond the export signed before the export's time proves a truncated tail; later ones are listed. */
+function checkTail(checkpoints: readonly Checkpoint[], last: StoredEvent, walker: ChainVerifier): string[] {
+  const beyond = checkpoints.filter((c) => c.seq > last.seq);
+  const truncatedBy = beyond.find((c) => c.time <= last.receivedAt);
+  if (truncatedBy) {
+    walker.fail({ seq: last.seq + 1, reason: "truncated", message: `a checkpoint signed at ${truncatedBy.time} covers seq ${truncatedBy.seq}, but the export, taken later, ends at seq ${last.seq}` });
+  }
+  const newer = new Set(beyond.filter((c) => c !== truncatedBy).map((c) => c.seq));
+  return [...newer].map((seq) => `checkpoint at seq ${seq} is newer than the export and was not checked against its events`);
+}
+
+function exportTenant(events: readonly StoredEvent[]): string {
+  if (events.length === 0) throw new UnusableInputError("the export holds no events");
+  const tenant = events[0]!.tenant;
+  if (events.some((e) => e.tenant !== tenant)) throw new UnusableInputError("the export mixes tenants");
+  return tenant;
+}
+
+const namedNotes = (notes: readonly (string | NamedNote)[]): NamedNote[] =>
+  notes.map((n, i) => (typeof n === "string" ? { name: `checkpoint ${i + 1}`, text: n } : n));
+
+type WitnessInput = Omit<Parameters<typeof witnessCheck>[0], "proofOf">;
+
+/** Opens every signed input (server checkpoints, proof bundles, witnessed notes) for the export's tenant. */
+function openInputs(parsed: ParsedExport, opts: VerifyOptions): { tenant: string; fromServer: Checkpoint[]; bundles: OpenedBundle[]; witness?: WitnessInput } {
+  const tenant = exportTenant(parsed.events);
+  const serverNotes = namedNotes(opts.notes ?? []);
+  const fromServer = openCheckpoints(serverNotes.map((n) => n.text), tenant, opts.verifier);
+  const bundles = openBundles(opts.proofBundles ?? [], tenant, opts.verifier);
+  if (opts.witnessed === undefined) return { tenant, fromServer, bundles };
+  const { witnessed, otherTenants } = openWitnesses(opts.witnessed, tenant, opts.verifier);
+  const first = parsed.events[0]!;
+  return {
+    tenant, fromServer, bundles,
+    witness: {
+      witnessed, otherTenants, notes: witnessed.length,
+      fromServer: fromServer.map((c, i) => named(c, serverNotes[i]!.name)),
+      fromBundles: bundles.map((b, i) => named(b.checkpoint, `proof bundle ${i + 1}`)),
+      // An unfiltered export from seq 1 rebuilds the roots of every size it reaches: those need no proof.
+      coveredUpTo: first.seq === 1 && opts.filtered !== true ? parsed.events.at(-1)!.seq : 0,
+    },
+  };
+}
+
+/** The tenant's witnessed checkpoints, signatures checked. */
+function openWitnesses(notes: readonly NamedNote[], tenant: string, verifier: NoteVerifier | undefined): { witnessed: WitnessedCheckpoint[]; otherTenants: number } {
+  if (!verifier) throw new UnusableInputError("witnessed checkpoints need --public-key to be checked");
+  try {
+    const { checkpoints, otherTenants } = openWitnessed(notes, tenant, verifier);
+    if (checkpoints.length === 0) throw new UnusableInputError(`none of the ${notes.length} witnessed checkpoints is for tenant ${tenant}`);
+    return { witnessed: checkpoints, otherTenants };
+  } catch (err) {
+    throw err instanceof WitnessInputError ? new UnusableInputError(err.message) : err;
+  }
+}
+
+/** The (from, to) sizes whose consistency proofs a verification with witnessed checkpoints will ask for. */
+export function consistencyProofsNeeded(parsed: ParsedExport, opts: VerifyOptions): [number, number][] {
+  const { witness } = openInputs(parsed, opts);
+  const asked: [number, number][] = [];
+  if (witness) witnessCheck({ ...witness, proofOf: (from, to) => void asked.push([from, to]) });
+  return asked;
+}
+
+function failWitness(w: WitnessReport, walker: ChainVerifier): void {
+  for (const f of w.forks) walker.fail({ seq: f.seq, reason: "fork", message: `two checkpoints of size ${f.seq} sign different states: ${f.notes[0]} and ${f.notes[1]}` });
+  for (const i of w.inconsistent) walker.fail({ seq: i.from, reason: "consistency_proof_invalid", message: i.message });
+}
+
+function witnessNotes(w: WitnessReport): string[] {
+  return [
+    `witnessed: ${w.notes} notes, ${w.checkpoints} distinct checkpoints${w.otherTenants > 0 ? ` (${w.otherTenants} notes of other tenants skipped)` : ""}; consistent links: ${w.consistent.length}`,
+    ...w.forks.map((f) => `fork at size ${f.seq}: ${f.notes[0]} and ${f.notes[1]} sign different states`),
+    ...w.inconsistent.map((i) => `inconsistent from ${i.from} to ${i.to}: ${i.message}`),
+    ...w.unchecked.map((u) => `consistency from ${u.from} (${u.notes[0]}) to ${u.to} (${u.notes[1]}) was not checked: no proof (pass --server, or --consistency files)`),
+  ];
 }
 
 /** Opens signed checkpoints with the verifier key; all must be the export's tenant's. */

@@ -4,7 +4,7 @@ import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import type { EventSender } from "@trailkeeper/core/forwarding/types.ts";
 import { Forwarder, type ForwarderStats } from "@trailkeeper/core/forwarding/forwarder.ts";
 import type { AppendNotifier } from "@trailkeeper/core/forwarding/notifier.ts";
-import { applyReplay, latestDeadLetter, seqBefore } from "@trailkeeper/core/forwarding/store.ts";
+import { acquireCursor, applyReplay, latestDeadLetter, releaseCursor, renewCursors, seqBefore } from "@trailkeeper/core/forwarding/store.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { nextCondition, readOwnedStatus } from "../controllers/conditions.ts";
 import type { DestinationCatalog, ResolvedDestination } from "../controllers/destination-catalog.ts";
@@ -27,6 +27,11 @@ export interface ForwardingDeps {
   statusIntervalMs?: number;
   /** How often annotations are looked at for replay requests (and the Delivering condition re-evaluated). */
   replayPollMs?: number;
+  /**
+   * Forwarding across replicas: a forwarder starts only once this replica holds the destination's cursor in the
+   * database, keeps it by renewing every `renewEveryMs` for `leaseMs`, and releases it when it stops.
+   */
+  ownership?: { identity: string; leaseMs: number; renewEveryMs: number };
   now?: () => number;
 }
 
@@ -46,32 +51,43 @@ interface Running {
 }
 
 /**
- * Runs one forwarder per enabled LogForwardingDestination while this replica leads: starts, restarts on a new
- * revision (spec, Secrets, tenant) or replay annotation, stops on withdrawal (deleted, disabled) and when the
- * term ends. Writes status.delivery and per-destination metrics.
+ * Runs one forwarder per destination of the catalog it serves (this replica's share): starts once it holds the
+ * cursor, restarts on a new revision (spec, Secrets, tenant), a replay annotation or an error, stops on withdrawal
+ * (deleted, disabled, moved) and when serving ends. Writes status.delivery and per-destination metrics.
  */
 export class ForwardingSupervisor {
   readonly #d: ForwardingDeps;
   readonly #running = new Map<string, Running>();
+  /** Destinations to forward whose cursor another replica still holds; tried again at every housekeeping. */
+  readonly #waiting = new Map<string, ResolvedDestination>();
   #chain: Promise<void> = Promise.resolve();
 
   constructor(deps: ForwardingDeps) {
     this.#d = deps;
   }
 
-  /** Serves the catalog until `signal` aborts (the end of the leadership term). */
+  /** Serves the catalog until `signal` aborts (shutdown). */
   serve(catalog: DestinationCatalog, signal: AbortSignal): void {
     const unsubscribe = catalog.subscribe((key, d) => this.#enqueue(() => this.#apply(key, d)));
     const tick = setInterval(() => this.#enqueue(() => this.#housekeeping()), this.#d.replayPollMs ?? 2000);
+    // Renewals run beside the queue, so a slow stop or status write cannot let a hold lapse.
+    const renew = this.#d.ownership && setInterval(() => void this.#renewHolds(), this.#d.ownership.renewEveryMs);
     signal.addEventListener("abort", () => {
       unsubscribe();
       clearInterval(tick);
+      clearInterval(renew);
     }, { once: true });
+  }
+
+  /** Keys of the destinations this replica forwards now. */
+  get running(): string[] {
+    return [...this.#running.keys()];
   }
 
   /** Stops every forwarder (end of term or shutdown); waits for in-flight batches to settle. */
   stopAll(): Promise<void> {
     return this.#enqueue(async () => {
+      this.#waiting.clear();
       await Promise.all([...this.#running.keys()].map((k) => this.#stop(k)));
     });
   }
@@ -84,14 +100,56 @@ export class ForwardingSupervisor {
 
   async #apply(key: string, d: ResolvedDestination | undefined): Promise<void> {
     const current = this.#running.get(key);
-    if (d === undefined) return void (current && (await this.#stop(key)));
+    if (d === undefined) {
+      this.#waiting.delete(key);
+      return void (current && (await this.#stop(key)));
+    }
     // The revision includes the uid: a recreated resource restarts its forwarder.
     if (current && current.destination.revision === d.revision) {
       current.destination = d;
       return;
     }
     if (current) await this.#stop(key);
+    this.#waiting.set(key, d);
+    await this.#startIfHeld(key);
+  }
+
+  /** Starts a waiting destination once this replica holds its cursor (the previous owner released it or lapsed). */
+  async #startIfHeld(key: string): Promise<void> {
+    const d = this.#waiting.get(key);
+    const own = this.#d.ownership;
+    if (d === undefined) return;
+    if (own && !(await acquireCursor(this.#d.pool, d.uid, d.tenant, key, own.identity, own.leaseMs))) return;
+    this.#waiting.delete(key);
     await this.#start(key, d);
+  }
+
+  /** Renews this replica's holds; a forwarder whose hold was lost stops and waits to take it again. */
+  async #renewHolds(): Promise<void> {
+    const own = this.#d.ownership!;
+    const running = [...this.#running.values()];
+    try {
+      const held = await renewCursors(this.#d.pool, own.identity, running.map((r) => r.destination.uid), own.leaseMs);
+      for (const r of running) if (!held.has(r.destination.uid)) void this.#enqueue(() => this.#requeue(r.destination.key, r));
+    } catch (err) {
+      this.#d.logger.warn("renewing cursor holds failed", { err });
+    }
+    // A hold the previous owner let lapse is taken within a renewal period, not only at the next housekeeping.
+    if (this.#waiting.size > 0) void this.#enqueue(() => this.#startWaiting());
+  }
+
+  /** One destination failing to start (the database away) must not hold back the others or the housekeeping. */
+  async #startWaiting(): Promise<void> {
+    for (const key of [...this.#waiting.keys()]) {
+      await this.#startIfHeld(key).catch((err: unknown) => this.#d.logger.warn("starting a forwarder failed; retrying", { destination: key, err }));
+    }
+  }
+
+  /** Stops a forwarder that cannot go on (its hold lost, or it ended on an error) and lets it start again when it can. */
+  async #requeue(key: string, r: Running): Promise<void> {
+    if (this.#running.get(key) !== r) return;
+    await this.#stop(key);
+    this.#waiting.set(key, r.destination);
   }
 
   async #start(key: string, d: ResolvedDestination): Promise<void> {
@@ -108,6 +166,7 @@ export class ForwardingSupervisor {
       log: this.#d.logger.child({ destination: key }),
       pollIntervalMs: Math.max(1000, parseDuration(delivery.flushInterval) * 5),
       onProgress: (stats) => this.#progress(key, stats),
+      owner: this.#d.ownership?.identity,
     });
     const unsubscribe = this.#d.notifier.subscribe(d.tenant, () => forwarder.wake());
     this.#running.set(key, {
@@ -124,6 +183,8 @@ export class ForwardingSupervisor {
     this.#running.delete(key);
     r.unsubscribe();
     await r.forwarder.stop();
+    const own = this.#d.ownership;
+    if (own) await releaseCursor(this.#d.pool, r.destination.uid, own.identity).catch((err: unknown) => this.#d.logger.warn("releasing a cursor failed; it lapses", { destination: key, err }));
     this.#d.logger.info("forwarder stopped", { destination: key });
   }
 
@@ -143,11 +204,18 @@ export class ForwardingSupervisor {
 
   /** Restarts destinations whose replay annotation changed, and writes due status. */
   async #housekeeping(): Promise<void> {
-    for (const [key, r] of this.#running) {
+    await this.#startWaiting();
+    for (const [key, r] of [...this.#running]) {
+      // Ended on its own: its hold was taken (the cursor compare-and-set failed) or the database failed.
+      if (r.forwarder.stats.state === "stopped") {
+        await this.#requeue(key, r);
+        continue;
+      }
       const token = this.#d.objects.get(key)?.metadata.annotations?.[replayAnnotation];
       if (token !== undefined && token !== r.replayToken) {
-        await this.#stop(key);
-        await this.#start(key, r.destination);
+        // Through the hold: the stop released the cursor, and a forwarder must never run without holding it.
+        await this.#requeue(key, r);
+        await this.#startIfHeld(key);
       } else {
         await this.#writeStatus(key, r);
       }

@@ -4,7 +4,7 @@ import { crdGroup, crdVersion } from "@trailkeeper/core/crd/common.ts";
 import { epochMs, kubeCall, microTime, plainObject } from "./convert.ts";
 import { isNotFound } from "./errors.ts";
 import { createListWatch, type Scope } from "./list-watch.ts";
-import type { CustomResource, EventRecord, LeaseRecord, LeaseStore, ListWatchClient, SecretObject, WatchedObjects, WatchedResource } from "./types.ts";
+import type { CustomResource, EventRecord, LeaseRecord, LeaseSet, LeaseStore, ListWatchClient, SecretObject, WatchedObjects, WatchedResource } from "./types.ts";
 
 /** Everything the operator does with the Kubernetes API; the only module that imports the client library. */
 export interface KubeGateway {
@@ -19,6 +19,8 @@ export interface KubeGateway {
   patchStatus(resource: CustomResource, namespace: string, name: string, status: Record<string, unknown>, resourceVersion?: string): Promise<string>;
   createEvent(event: EventRecord, reporting: { controller: string; instance: string }): Promise<void>;
   lease(namespace: string, name: string): LeaseStore;
+  /** The Leases in `namespace` labelled `label=value` (forwarding membership, docs/operator.md). */
+  leaseSet(namespace: string, label: string, value: string): LeaseSet;
 }
 
 export interface GatewayOptions {
@@ -79,6 +81,7 @@ export function createKubeGateway(options: GatewayOptions): KubeGateway {
     },
 
     lease: (namespace, name) => leaseStore(coordination, namespace, name),
+    leaseSet: (namespace, label, value) => leaseSet(coordination, namespace, { [label]: value }),
   };
 }
 
@@ -94,10 +97,10 @@ function toRecord(lease: V1Lease): LeaseRecord {
   };
 }
 
-function toLease(namespace: string, name: string, r: LeaseRecord): V1Lease {
+function toLease(namespace: string, name: string, r: LeaseRecord, labels?: Record<string, string>): V1Lease {
   const time = (ms: number | undefined) => (ms === undefined ? undefined : (microTime(ms) as unknown as Date));
   return {
-    metadata: { name, namespace, ...(r.resourceVersion === undefined ? {} : { resourceVersion: r.resourceVersion }) },
+    metadata: { name, namespace, ...(labels === undefined ? {} : { labels }), ...(r.resourceVersion === undefined ? {} : { resourceVersion: r.resourceVersion }) },
     spec: {
       holderIdentity: r.holderIdentity,
       leaseDurationSeconds: r.leaseDurationSeconds,
@@ -108,7 +111,7 @@ function toLease(namespace: string, name: string, r: LeaseRecord): V1Lease {
   };
 }
 
-function leaseStore(api: CoordinationV1Api, namespace: string, name: string): LeaseStore {
+function leaseStore(api: CoordinationV1Api, namespace: string, name: string, labels?: Record<string, string>): LeaseStore {
   return {
     namespace,
     name,
@@ -120,7 +123,27 @@ function leaseStore(api: CoordinationV1Api, namespace: string, name: string): Le
         throw err;
       }
     },
-    create: async (record) => toRecord(await kubeCall(() => api.createNamespacedLease({ namespace, body: toLease(namespace, name, record) }))),
-    update: async (record) => toRecord(await kubeCall(() => api.replaceNamespacedLease({ namespace, name, body: toLease(namespace, name, record) }))),
+    create: async (record) => toRecord(await kubeCall(() => api.createNamespacedLease({ namespace, body: toLease(namespace, name, record, labels) }))),
+    update: async (record) => toRecord(await kubeCall(() => api.replaceNamespacedLease({ namespace, name, body: toLease(namespace, name, record, labels) }))),
+  };
+}
+
+function leaseSet(api: CoordinationV1Api, namespace: string, labels: Record<string, string>): LeaseSet {
+  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+  return {
+    namespace,
+    selector,
+    async list() {
+      const list = await kubeCall(() => api.listNamespacedLease({ namespace, labelSelector: selector }));
+      return list.items.map((l) => ({ name: l.metadata?.name ?? "", ...toRecord(l) }));
+    },
+    lease: (name) => leaseStore(api, namespace, name, labels),
+    async delete(name, resourceVersion) {
+      try {
+        await kubeCall(() => api.deleteNamespacedLease({ namespace, name, ...(resourceVersion === undefined ? {} : { body: { preconditions: { resourceVersion } } }) }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
   };
 }

@@ -98,6 +98,23 @@ export interface LeaseStore {
   update(record: LeaseRecord): Promise<LeaseRecord>;
 }
 
+/** A Lease of a labelled set (forwarding membership): its name beside its spec. */
+export interface NamedLease extends LeaseRecord {
+  name: string;
+}
+
+/** The Leases of one namespace that carry one label: listed together, each read and written like a LeaseStore. */
+export interface LeaseSet {
+  readonly namespace: string;
+  /** `key=value`, the label every Lease of the set carries. */
+  readonly selector: string;
+  list(): Promise<NamedLease[]>;
+  /** One Lease of the set; create adds the set's label. */
+  lease(name: string): LeaseStore;
+  /** Deletes the Lease only while its resourceVersion is still `resourceVersion` (else 409); a missing Lease is no error. */
+  delete(name: string, resourceVersion?: string): Promise<void>;
+}
+
 export interface ObjectReference {
   apiVersion: string;
   kind: string;

@@ -5,6 +5,7 @@ import path from "node:path";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startWebhookReceiver, type WebhookReceiver } from "../../protocol-servers/webhook-receiver.ts";
+import { freshDatabase, type TestDatabase } from "../../support/database.ts";
 import { renderChart, type KubeManifest } from "../../support/helm.ts";
 import { condition, createResource, createTestNamespace, eventsFor, getResource, putSecret, testKube, type CustomResourceJson, type TestKube } from "../../support/kube-client.ts";
 import { canI, chartFullname, deleteE2eNamespace, deploymentEnv, kubectl, kubectlOk, serviceAccountKubeconfig, toYamlStream, uniqueReleaseName, whoami } from "../../support/kube-e2e.ts";
@@ -14,8 +15,8 @@ import { metricValue, spawnOperator, type OperatorProcess } from "../../support/
  * "The operator's own RBAC from the chart is enough": the chart's ServiceAccount, ClusterRole, Roles and bindings
  * for a release are rendered and applied, and `node operator/src/main.ts` runs with the environment of the chart's
  * Deployment, authenticated as that ServiceAccount with a TokenRequest token (`kubectl create token`), as in a pod.
- * It must reconcile, write status, emit Events and hold its Lease, and the same identity must be refused what the
- * chart does not grant. Used by operator-rbac-*.test.ts for the chart's two RBAC shapes.
+ * It must reconcile, write status, emit Events, hold its Lease and its forwarding member Lease and forward, and the
+ * same identity must be refused what the chart does not grant. Used by operator-rbac-*.test.ts for the chart's two RBAC shapes.
  */
 export interface ChartRbacScenario {
   /** The suite's cluster, or one the scenario starts for itself; `stop` runs after the cleanup. */
@@ -48,6 +49,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
     let tmp: string;
     let receiver: WebhookReceiver;
     let operator: OperatorProcess | undefined;
+    let db: TestDatabase | undefined;
     const podName = `${fullname}-operator-${randomBytes(3).toString("hex")}`;
     let chartEnv: ReturnType<typeof deploymentEnv>;
     let leaseName: string;
@@ -83,6 +85,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
       kubectlOk(admin, ["apply", "--server-side", "--field-manager=trailkeeper-e2e", "-f", "-"], toYamlStream(sa));
       identity = serviceAccountKubeconfig(admin, releaseNs, serviceAccount, path.join(tmp, "kubeconfig-operator"));
 
+      db = await freshDatabase();
       receiver = await startWebhookReceiver({ secret: goodSecret });
       await putSecret(kube, tenantNs, "siem", { "signing-secret": goodSecret });
       await createResource(kube, "logforwardingdestinations", tenantNs, "siem", {
@@ -93,6 +96,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
     afterAll(async () => {
       await operator?.stop("SIGKILL");
       await receiver?.close();
+      await db?.drop();
       if (kube !== undefined) {
         kubectl(admin, ["delete", "clusterrolebindings,clusterroles", "-l", `app.kubernetes.io/instance=${release}`, "--ignore-not-found", "--wait=false"]);
         for (const ns of [releaseNs, tenantNs]) if (ns) await deleteE2eNamespace(kube, ns);
@@ -112,6 +116,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
         { timeout: 15_000, interval: 100 },
       );
     const lease = () => kube.coordination.readNamespacedLease({ namespace: releaseNs, name: leaseName });
+    const memberLeases = async () => (await kube.coordination.listNamespacedLease({ namespace: releaseNs, labelSelector: `trailkeeper.dev/members-of=${leaseName}` })).items;
 
     it("authenticates as the ServiceAccount, which may do nothing before the chart's roles are applied", () => {
       expect(whoami(identity)).toBe(`system:serviceaccount:${releaseNs}:${serviceAccount}`);
@@ -137,6 +142,9 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
         ["watch", "namespaces"],
         ["create", "leases.coordination.k8s.io", releaseNs],
         ["update", `leases.coordination.k8s.io/${leaseName}`, releaseNs],
+        // Forwarding membership: one Lease per replica, named after its pod.
+        ["list", "leases.coordination.k8s.io", releaseNs],
+        ["delete", `leases.coordination.k8s.io/${leaseName}-member-${podName}`, releaseNs],
       ];
       for (const [verb, resource, ns] of granted) expect(canI(identity, verb, resource, ns), `${verb} ${resource} in ${ns ?? "the cluster"}`).toBe(true);
     });
@@ -148,7 +156,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
       expect(env.WATCH_NAMESPACE).toBe(scenario.scope === "namespace" ? tenantNs : "");
       expect(env.LEASE_NAMESPACE).toBe(releaseNs);
       // In-cluster the token comes from the pod; here from the kubeconfig. Port 0: test files run in parallel.
-      operator = await spawnOperator({ ...env, KUBECONFIG: identity, METRICS_PORT: "0", HEALTH_BIND_ADDRESS: "127.0.0.1" });
+      operator = await spawnOperator({ ...env, DATABASE_URL: db!.url, KUBECONFIG: identity, METRICS_PORT: "0", HEALTH_BIND_ADDRESS: "127.0.0.1" });
 
       const r = await readyIs("True", "Succeeded");
       expect(r.status.lastCheck).toMatchObject({ success: true, reason: "Succeeded" });
@@ -160,6 +168,9 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
       // Renewals are updates of the Lease, which the Role grants for this name only.
       await vi.waitFor(async () => expect(String((await lease()).spec?.renewTime)).not.toBe(String(held.spec?.renewTime)), { timeout: 5_000, interval: 100 });
       expect(metricValue(await operator.metrics(), "trailkeeper_operator_leader")).toBe(1);
+      // Forwarding across replicas: it holds its member Lease and forwards the destination (holding its cursor).
+      await vi.waitFor(async () => expect((await memberLeases()).map((l) => l.spec?.holderIdentity)).toEqual([podName]), { timeout: 10_000, interval: 100 });
+      await vi.waitFor(async () => expect((await db!.pool.query("SELECT owner FROM delivery_cursors")).rows).toEqual([{ owner: podName }]), { timeout: 10_000, interval: 100 });
     });
 
     it("follows changes to the referenced Secret (watch, then get)", async () => {
@@ -191,7 +202,7 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
       refused(["patch", "logforwardingdestination", "siem", "--namespace", tenantNs, "--type=merge", "-p", '{"spec":{"enabled":false}}'], `cannot patch resource "logforwardingdestinations" in API group "trailkeeper.dev" in the namespace "${tenantNs}"`);
       refused(["delete", "logforwardingdestination", "siem", "--namespace", tenantNs], `cannot delete resource "logforwardingdestinations" in API group "trailkeeper.dev" in the namespace "${tenantNs}"`);
       refused(["get", "pods", "--namespace", tenantNs], `cannot list resource "pods" in API group "" in the namespace "${tenantNs}"`);
-      refused(["get", "lease", "someone-elses", "--namespace", releaseNs], `cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "${releaseNs}"`);
+      refused(["get", "lease", "someone-elses", "--namespace", tenantNs], `cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "${tenantNs}"`);
       const foreignLease = toYamlStream([{ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "grab", namespace: tenantNs } }]);
       refused(["create", "-f", "-"], `cannot create resource "leases" in API group "coordination.k8s.io" in the namespace "${tenantNs}"`, foreignLease);
       refused(["delete", "namespace", tenantNs], `cannot delete resource "namespaces" in API group "" in the namespace "${tenantNs}"`);
@@ -210,6 +221,8 @@ export function describeOperatorUnderChartRbac(title: string, scenario: ChartRba
       expect(await operator!.stop("SIGTERM")).toBe(0);
       expect(operator!.log()).toContain("released leader lease");
       expect((await lease()).spec?.holderIdentity ?? "").toBe("");
+      expect(operator!.log()).toContain("left forwarding membership");
+      expect(await memberLeases()).toEqual([]);
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { Outcome, StoredEvent } from "../../events/model.ts";
+import { checkpointRecordType, type CheckpointRecord } from "../checkpoint-record.ts";
 import { eventSummary } from "../event-summary.ts";
 import type { FormatOf } from "../../formats/formats.ts";
 import { ocsfEvent } from "../../formats/ocsf.ts";
@@ -67,4 +68,22 @@ export function datadogOcsfLogEntry(event: StoredEvent, options: DatadogLogOptio
 
 export function datadogLogOf(format: FormatOf<"datadog">): typeof datadogLogEntry {
   return format === "ocsf" ? datadogOcsfLogEntry : datadogLogEntry;
+}
+
+/**
+ * A checkpoint as a log: `evt.name` = `trailkeeper.checkpoint` tells it from events (which carry their action
+ * there), and the record, note included, is under `trailkeeper.checkpoint`. No `date`: the intake's arrival time
+ * is close to the signing time, which the record keeps.
+ */
+export function datadogCheckpointEntry(record: CheckpointRecord, options: DatadogLogOptions): Record<string, unknown> {
+  return {
+    ddsource: options.source,
+    ddtags: [`tenant:${record.tenant}`, ...options.tags].join(","),
+    hostname: options.hostname,
+    service: options.service,
+    status: "info",
+    message: `checkpoint of ${record.tenant} at seq ${record.seq}`,
+    evt: { name: checkpointRecordType },
+    trailkeeper: { checkpoint: record },
+  };
 }

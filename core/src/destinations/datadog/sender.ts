@@ -5,7 +5,7 @@ import { encodedOnce, responseFailure } from "../delivery.ts";
 import { isSuccess, joinUrl } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { datadogConnection, logsPath } from "./connection.ts";
-import { datadogLogOf } from "./log-entry.ts";
+import { datadogCheckpointEntry, datadogLogOf } from "./log-entry.ts";
 
 const gzipAsync = promisify(gzip);
 
@@ -33,6 +33,11 @@ export const datadogSender: SenderFactory<"datadog"> = (input) => {
       const res = await client.request({ method: "POST", path: logsPath, headers, body, signal });
       if (isSuccess(res.status)) return allDelivered(batch.length);
       throw responseFailure(res, logsUrl);
+    },
+    async sendCheckpoint(record, signal) {
+      const body = await gzipAsync(JSON.stringify([datadogCheckpointEntry(record, options)]));
+      const res = await client.request({ method: "POST", path: logsPath, headers, body, signal });
+      if (!isSuccess(res.status)) throw responseFailure(res, logsUrl);
     },
     close: () => client.close(),
   };

@@ -1,5 +1,6 @@
 import type { CategoryId } from "../../events/categories.ts";
 import type { StoredEvent } from "../../events/model.ts";
+import { checkpointRecordType, type CheckpointRecord } from "../checkpoint-record.ts";
 import { eventSummary } from "../event-summary.ts";
 import type { FormatOf } from "../../formats/formats.ts";
 import { ocsfEvent } from "../../formats/ocsf.ts";
@@ -127,4 +128,19 @@ export function ocsfDocument(event: StoredEvent): Record<string, unknown> {
 
 export function elasticsearchDocumentOf(format: FormatOf<"elasticsearch">): (event: StoredEvent) => Record<string, unknown> {
   return format === "ocsf" ? ocsfDocument : (event) => ecsDocument(event);
+}
+
+/**
+ * A checkpoint as a document: ECS `event.kind` `state` and `event.dataset` `trailkeeper.checkpoint` tell it from
+ * events (`event.kind` `event`), `@timestamp` is the signing time (data streams require one), and the record, note
+ * included, is under `trailkeeper.checkpoint`.
+ */
+export function elasticsearchCheckpointDocument(record: CheckpointRecord): Record<string, unknown> {
+  return {
+    "@timestamp": record.time,
+    ecs: { version: ecsVersion },
+    event: { kind: "state", dataset: checkpointRecordType, module: "trailkeeper" },
+    message: `checkpoint of ${record.tenant} at seq ${record.seq}`,
+    trailkeeper: { checkpoint: record },
+  };
 }

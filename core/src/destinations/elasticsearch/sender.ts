@@ -3,7 +3,8 @@ import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
 import { joinUrl, parseJson } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { bulkCreatePair, bulkFilterPath, bulkOutcomes, type BulkReply } from "./bulk.ts";
-import { elasticsearchDocumentOf } from "./ecs.ts";
+import { elasticsearchCheckpointDocument, elasticsearchDocumentOf } from "./ecs.ts";
+import { checkpointRecordId } from "../checkpoint-record.ts";
 import { elasticsearchConnection } from "./connection.ts";
 
 /** Elastic advises against going beyond a couple tens of megabytes per `_bulk` request (protocols.md §3). */
@@ -35,6 +36,14 @@ export const elasticsearchSender: SenderFactory<"elasticsearch"> = (input) => {
       const items = bulkOutcomes(parseJson<BulkReply>(res.text), batch.length);
       if (items === undefined) throw new DeliveryError("retryable", `unexpected _bulk reply from ${bulkUrl.origin}${bulkUrl.pathname}: ${res.text.slice(0, 200)}`);
       return { items };
+    },
+    async sendCheckpoint(record, signal) {
+      const body = bulkCreatePair(checkpointRecordId(record), JSON.stringify(elasticsearchCheckpointDocument(record)));
+      const res = await client.request({ method: "POST", path, query: { filter_path: bulkFilterPath }, headers, body, signal });
+      if (res.status !== 200) throw responseFailure(res, bulkUrl);
+      const [item] = bulkOutcomes(parseJson<BulkReply>(res.text), 1) ?? [];
+      // 409: a document with this id exists, i.e. an earlier attempt was indexed.
+      if (item?.status !== "delivered") throw new DeliveryError("retryable", `checkpoint ${record.seq} not indexed by ${bulkUrl.origin}${bulkUrl.pathname}: ${item && "reason" in item ? item.reason : res.text.slice(0, 200)}`);
     },
     close: () => client.close(),
   };

@@ -1,4 +1,5 @@
 import type { StoredEvent } from "../../events/model.ts";
+import type { CheckpointRecord } from "../checkpoint-record.ts";
 import { cefRecord } from "../../formats/cef.ts";
 import type { FormatOf } from "../../formats/formats.ts";
 import { ocsfEvent } from "../../formats/ocsf.ts";
@@ -34,4 +35,12 @@ export function hecEnvelope(event: StoredEvent, meta: HecMetadata, format: Forma
 /** A batch is the envelopes back to back — no array, no commas; newlines keep it readable and are allowed. */
 export function hecBatchBody(envelopes: readonly string[]): string {
   return envelopes.join("\n");
+}
+
+/** Sourcetype of checkpoint records, whatever the destination's sourcetype for events. */
+export const hecCheckpointSourcetype = "trailkeeper:checkpoint";
+
+/** A checkpoint's envelope: the record as `event`, its signing time as `time`, the checkpoint sourcetype. */
+export function hecCheckpointEnvelope(record: CheckpointRecord, meta: HecMetadata): string {
+  return JSON.stringify({ time: hecTime(record.time), host: meta.host, source: meta.source, sourcetype: hecCheckpointSourcetype, index: meta.index, event: record });
 }

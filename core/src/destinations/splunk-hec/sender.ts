@@ -5,7 +5,7 @@ import { describeResponse, joinUrl, parseJson } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
 import { awaitIndexed } from "./ack.ts";
 import { hecPaths, splunkHecConnection } from "./connection.ts";
-import { hecBatchBody, hecEnvelope } from "./envelope.ts";
+import { hecBatchBody, hecCheckpointEnvelope, hecEnvelope } from "./envelope.ts";
 import type { HecReply } from "./hec-codes.ts";
 import { hecDeliveryError, invalidEventIndex, partialBatchOutcome } from "./hec-delivery.ts";
 
@@ -44,6 +44,12 @@ export const splunkHecSender: SenderFactory<"splunkHec"> = (input) => {
       const invalid = invalidEventIndex(res.status, reply, batch.length);
       if (invalid !== undefined && reply !== undefined) return partialBatchOutcome(batch.length, invalid, reply);
       throw hecDeliveryError(res.status, reply, describeResponse(res, eventUrl), res.headers["retry-after"]);
+    },
+    async sendCheckpoint(record, signal) {
+      const res = await client.request({ method: "POST", path: hecPaths.event, headers, body: hecCheckpointEnvelope(record, meta), signal });
+      const reply = parseJson<HecReply>(res.text);
+      if (res.status !== 200 || (reply?.code ?? 0) !== 0) throw hecDeliveryError(res.status, reply, describeResponse(res, eventUrl), res.headers["retry-after"]);
+      if (config.indexerAcknowledgement && typeof reply?.ackId === "number") await awaitIndexed(client, headers, channel, reply.ackId, timeoutMs * ackTimeoutFactor, signal);
     },
     close: () => client.close(),
   };

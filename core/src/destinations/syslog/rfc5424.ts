@@ -1,5 +1,6 @@
 import type { Outcome, StoredEvent } from "../../events/model.ts";
 import { cefRecord } from "../../formats/cef.ts";
+import type { CheckpointRecord } from "../checkpoint-record.ts";
 import type { FormatOf } from "../../formats/formats.ts";
 import { leefRecord } from "../../formats/leef.ts";
 
@@ -102,4 +103,18 @@ export function formatSyslogMessage(event: StoredEvent, identity: SyslogIdentity
 /** RFC 6587 §3.4.1 / RFC 5425 octet counting: `MSG-LEN SP SYSLOG-MSG`, so a message may contain any byte. */
 export function octetCountedFrame(message: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${message.length} `, "ascii"), message]);
+}
+
+/** MSGID of checkpoint records; events carry their action there. */
+export const checkpointMsgId = "checkpoint";
+
+/**
+ * `<PRI>1 TIME HOSTNAME APP-NAME - checkpoint [trailkeeper@32473 tenant seq hash root?] BOM{record JSON}`, severity 6
+ * (Informational). A record (with its ~300-byte note) fits the 2048 octets of UDP, so it is never truncated.
+ */
+export function formatSyslogCheckpoint(record: CheckpointRecord, identity: SyslogIdentity): Buffer {
+  const timestamp = rfc3339.test(record.time) ? record.time : "-";
+  const header = `<${identity.facility * 8 + 6}>1 ${timestamp} ${headerField(identity.hostname, 255)} ${headerField(identity.appName, 48)} - ${checkpointMsgId} `;
+  const params: [string, string][] = [["tenant", record.tenant], ["seq", String(record.seq)], ["hash", record.hash], ...(record.root === undefined ? [] : [["root", record.root] as [string, string]])];
+  return Buffer.concat([Buffer.from(`${header}${sdElement(trailkeeperSdId, params)} `, "utf8"), bom, Buffer.from(JSON.stringify(record), "utf8")]);
 }

@@ -1,11 +1,12 @@
 import { defaultSyslogPorts, type DestinationConfig } from "../../crd/destination-blocks.ts";
 import { DeliveryError } from "../../forwarding/classify.ts";
 import type { EventSender, SendOutcome } from "../../forwarding/types.ts";
+import type { CheckpointRecord } from "../checkpoint-record.ts";
 import { allDelivered } from "../../forwarding/types.ts";
 import { resolveTls } from "../../net/tls.ts";
 import { encodedOnce, noProtocolLimit } from "../delivery.ts";
 import type { SenderFactory, SenderInput } from "../types.ts";
-import { formatSyslogMessage, octetCountedFrame, type SyslogFormat, type SyslogIdentity } from "./rfc5424.ts";
+import { formatSyslogCheckpoint, formatSyslogMessage, octetCountedFrame, type SyslogFormat, type SyslogIdentity } from "./rfc5424.ts";
 import { isRelp, relpTransport, type RelpBatchResult } from "./relp-transport.ts";
 import { streamTransport, type StreamEndpoint } from "./stream-transport.ts";
 import { udpTransport } from "./udp-transport.ts";
@@ -47,11 +48,22 @@ function encoderFor(config: SyslogConfig, identity: SyslogIdentity, format: Sysl
 export const syslogSender: SenderFactory<"syslog"> = (input): EventSender => {
   const { config, egress, hostname } = input;
   const port = config.port ?? defaultSyslogPorts[config.transport];
-  const encode = encoderFor(config, { facility: config.facility, hostname, appName: config.appName }, input.format);
+  const identity = { facility: config.facility, hostname, appName: config.appName };
+  const encode = encoderFor(config, identity, input.format);
   const base = { limits: noProtocolLimit, encodedSize: (event: Parameters<typeof encode>[0]) => encode(event).length };
+  // Checkpoints take the same framing as events on each transport.
+  const checkpoint = (record: CheckpointRecord) => {
+    const message = formatSyslogCheckpoint(record, identity);
+    return config.transport === "udp" || isRelp(config.transport) ? message : octetCountedFrame(message);
+  };
   if (isRelp(config.transport)) {
     const relp = relpTransport(streamEndpoint(input, port));
-    return { ...base, send: async (batch, signal) => outcomeOfRelpBatch(batch.length, await relp.send(batch.map(encode), signal)), close: () => relp.close() };
+    return {
+      ...base,
+      send: async (batch, signal) => outcomeOfRelpBatch(batch.length, await relp.send(batch.map(encode), signal)),
+      sendCheckpoint: async (record, signal) => void outcomeOfRelpBatch(1, await relp.send([checkpoint(record)], signal)),
+      close: () => relp.close(),
+    };
   }
   const transport = config.transport === "udp" ? udpTransport({ host: config.host, port, egress }) : streamTransport(streamEndpoint(input, port));
   return {
@@ -60,6 +72,7 @@ export const syslogSender: SenderFactory<"syslog"> = (input): EventSender => {
       await transport.send(batch.map(encode), signal);
       return allDelivered(batch.length);
     },
+    sendCheckpoint: (record, signal) => transport.send([checkpoint(record)], signal),
     close: () => transport.close(),
   };
 };

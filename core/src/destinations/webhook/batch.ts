@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { StoredEvent } from "../../events/model.ts";
+import { checkpointRecordId, checkpointRecordType, type CheckpointRecord } from "../checkpoint-record.ts";
 import type { FormatOf } from "../../formats/formats.ts";
 import { ocsfEvent, ocsfVersion } from "../../formats/ocsf.ts";
 
@@ -30,4 +31,12 @@ export function auditBatchMessageId(destinationUid: string, batch: readonly Stor
   const last = batch.at(-1)?.seq ?? 0;
   const digest = createHash("sha256").update(`${destinationUid}:${first}:${last}:${batch.length}`).digest("hex");
   return `msg_${digest.slice(0, 32)}`;
+}
+
+/** A checkpoint delivery: `{"type":"trailkeeper.checkpoint","checkpoint":{tenant, seq, hash, root?, time, note}}`. */
+export const checkpointBody = (record: CheckpointRecord): string => JSON.stringify({ type: checkpointRecordType, checkpoint: record });
+
+/** `webhook-id` of a checkpoint, the same on every resend (after a restart too). */
+export function checkpointMessageId(destinationUid: string, record: CheckpointRecord): string {
+  return `msg_${createHash("sha256").update(`${destinationUid}:${checkpointRecordId(record)}`).digest("hex").slice(0, 32)}`;
 }

@@ -2,7 +2,7 @@ import { allDelivered } from "../../forwarding/types.ts";
 import { encodedOnce, noProtocolLimit, responseFailure } from "../delivery.ts";
 import { isSuccess } from "../http.ts";
 import type { SenderFactory } from "../types.ts";
-import { auditBatchBody, auditBatchMessageId, webhookEventEncoder } from "./batch.ts";
+import { auditBatchBody, auditBatchMessageId, checkpointBody, checkpointMessageId, webhookEventEncoder } from "./batch.ts";
 import { webhookConnection } from "./connection.ts";
 
 /**
@@ -22,6 +22,11 @@ export const webhookSender: SenderFactory<"webhook"> = (input) => {
       const res = await client.request({ method: "POST", path: "", headers: signedHeaders(id, body), body, signal });
       if (isSuccess(res.status)) return allDelivered(batch.length);
       throw responseFailure(res, client.baseUrl, res.status === 410 ? "the receiver answered 410 Gone and asks not to be sent events any more" : undefined);
+    },
+    async sendCheckpoint(record, signal) {
+      const body = checkpointBody(record);
+      const res = await client.request({ method: "POST", path: "", headers: signedHeaders(checkpointMessageId(input.destinationUid, record), body), body, signal });
+      if (!isSuccess(res.status)) throw responseFailure(res, client.baseUrl);
     },
     close: () => client.close(),
   };
