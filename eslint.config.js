@@ -18,13 +18,14 @@ export default tseslint.config(
     },
   },
   {
-    // The console runs in the browser: its globals, not Node's; it may import only core's pure category table.
+    // The console runs in the browser: its globals, not Node's; it may import only core's pure category table and
+    // the CRD schemas (zod, no I/O), so its forms validate exactly as the CRD does (ADR 0005).
     files: ["console/src/**"],
     languageOptions: { globals: { window: "readonly", document: "readonly", history: "readonly", navigator: "readonly", location: "readonly", fetch: "readonly", URL: "readonly", URLSearchParams: "readonly", Blob: "readonly", ResizeObserver: "readonly", Intl: "readonly", setTimeout: "readonly", console: "readonly", process: "off", Buffer: "off", setImmediate: "off" } },
     rules: {
       "no-restricted-imports": ["error", { patterns: [
         { group: ["node:*"], message: "The console runs in the browser." },
-        { regex: "core/src/(?!events/categories\\.ts$)", message: "The console imports only core's category table (pure data)." },
+        { regex: "core/src/(?!(events/categories|crd/(common|destination-blocks|log-forwarding-destination|recording-storage)|formats/formats)\\.ts$)", message: "The console imports only core's category table and CRD schemas (pure)." },
       ] }],
     },
   },

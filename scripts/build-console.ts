@@ -9,8 +9,9 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const consoleDir = path.join(root, "console");
 const built = path.join(consoleDir, "dist", "index.html");
-/** Everything the bundle is made from, the category table it imports included. */
-const sources = ["src", "index.html", "vite.config.ts", "package.json", "tsconfig.json"].map((p) => path.join(consoleDir, p)).concat(path.join(root, "core/src/events/categories.ts"));
+/** Everything the bundle is made from, the parts of core it imports included (category table, CRD schemas). */
+const coreSources = ["core/src/events/categories.ts", "core/src/crd", "core/src/formats", "core/src/destinations/datadog/sites.ts"];
+const sources = ["src", "index.html", "vite.config.ts", "package.json", "tsconfig.json"].map((p) => path.join(consoleDir, p)).concat(coreSources.map((p) => path.join(root, p)));
 
 function newestMtime(p: string): number {
   if (!existsSync(p)) return 0;

@@ -6,8 +6,11 @@ import type { Logger } from "@trailkeeper/core/log.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import { Problem, problemHandler } from "./problem.ts";
 import type { ConsoleOptions } from "./console-config.ts";
+import type { ConfigCluster } from "./kube/types.ts";
 import { adminRouter } from "./routes/admin.ts";
 import { consoleSessionsRouter } from "./routes/console-sessions.ts";
+import { configSaveRouter } from "./routes/config-save.ts";
+import { configTestRouter, defaultConfigTestOptions, type ConfigTestOptions } from "./routes/config-test.ts";
 import { consoleStaticRouter } from "./routes/console-static.ts";
 import { destinationsRouter } from "./routes/destinations.ts";
 import { eventsRouter } from "./routes/events.ts";
@@ -36,6 +39,10 @@ export interface AppDeps {
   streamingReads: StreamingReadLimits;
   /** Where search, export and verification read (DATABASE_READ_URL); unset: the primary. */
   reads?: ReadReplica;
+  /** Save through the Kubernetes API (TRAILKEEPER_KUBERNETES_ACCESS); undefined when off. */
+  kubernetes?: { cluster: ConfigCluster; namespaces: readonly string[] } | undefined;
+  /** Test before saving: the egress policy and the per-tenant rate limit (defaults: the operator's policy, 10/min). */
+  configTests?: ConfigTestOptions | undefined;
 }
 
 /** The express app without `listen`, so tests run it in-process on port 0 against a real database. */
@@ -73,6 +80,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
   app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl }));
   app.use(destinationsRouter({ pool: deps.pool, resolver }));
+  app.use(configTestRouter({ pool: deps.pool, resolver, log: deps.log, options: deps.configTests ?? defaultConfigTestOptions }));
+  app.use(configSaveRouter({ pool: deps.pool, resolver, cluster: deps.kubernetes?.cluster, namespaces: deps.kubernetes?.namespaces ?? [] }));
   // After every API and ops route: the console answers the GETs nothing else matched.
   app.use(consoleStaticRouter(deps.console));
   app.use((req, _res, next) => next(new Problem(404, "not_found", `no route for ${req.method} ${req.path}`)));

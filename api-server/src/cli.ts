@@ -29,6 +29,14 @@ const usage = `Usage:
       --server URL       fetch the consistency proofs --witnessed needs from this API server (its answers are
                          verified against the witnessed roots), with --token KEY or TRAILKEEPER_API_KEY
       exit codes: 0 valid, 1 tampered or incomplete, 2 unusable input
+
+  trailkeeper destination test -f lfd.yaml [--secrets secrets.yaml] [--json]
+  trailkeeper recording-storage test -f rs.yaml [--secrets secrets.yaml] [--json]
+      runs the operator's connectivity test locally, stage by stage (resolve, connect, tls, authenticate, probe);
+      nothing is read from a cluster: every Secret the spec references must be in --secrets (v1 Secret
+      manifests, data and/or stringData, several documents allowed). Loopback, link-local and cloud metadata
+      addresses are refused unless EGRESS_ALLOW_LOOPBACK / _LINK_LOCAL / _CLOUD_METADATA=true, as in the operator
+      exit codes: 0 passed, 1 failed, 2 bad input
 `;
 
 function fail(message: string, code = 2): never {
@@ -153,9 +161,21 @@ async function verify(args: string[]): Promise<void> {
   }
 }
 
+/** Loaded on demand: the testers bring the S3 SDK and every destination, which the admin commands do not need. */
+async function configTest(noun: "destination" | "recording-storage", args: string[]): Promise<void> {
+  const { BadInputError, runConfigTest } = await import("./config-test-cli.ts");
+  try {
+    process.exitCode = await runConfigTest(noun, args, process.env);
+  } catch (err) {
+    if (err instanceof BadInputError) fail(err.message);
+    throw err;
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === "admin") await admin(rest);
 else if (command === "verify") await verify(rest);
+else if (command === "destination" || command === "recording-storage") await configTest(command, rest);
 else {
   process.stdout.write(usage);
   process.exit(command === undefined || command === "--help" || command === "help" ? 0 : 2);

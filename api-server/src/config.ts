@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseConfig } from "@trailkeeper/core/config.ts";
 import { consoleConfigShape } from "./console-config.ts";
+import { kubernetesAccessShape } from "./kube/config.ts";
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
 /** Milliseconds, where 0 turns the limit off. */
@@ -36,7 +37,14 @@ export const apiServerConfigSchema = z
     TRAILKEEPER_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5000),
     TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    // Test before saving (routes/config-test.ts): the operator's egress settings, same names and defaults.
+    EGRESS_ALLOW_LOOPBACK: z.stringbool().default(false),
+    EGRESS_ALLOW_LINK_LOCAL: z.stringbool().default(false),
+    EGRESS_ALLOW_CLOUD_METADATA: z.stringbool().default(false),
+    TRAILKEEPER_CONFIG_TESTS_PER_MINUTE: positiveInt(10),
+    TRAILKEEPER_CONFIG_TEST_BURST: positiveInt(3),
     ...consoleConfigShape,
+    ...kubernetesAccessShape,
   })
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && !c.TRAILKEEPER_ADMIN_TOKEN) {

@@ -3,6 +3,8 @@ import { categoryIds } from "@trailkeeper/core/events/categories.ts";
 import { eventInputSchema, maxBatchEvents } from "@trailkeeper/core/events/model.ts";
 import { createApiKeySchema, createTenantSchema } from "./routes/admin.ts";
 import { apiKeySignInSchema, linkExchangeSchema, mintViewerLinkSchema } from "./routes/console-sessions.ts";
+import { configSaveOpenApi } from "./openapi-config-save.ts";
+import { configTestOpenApi } from "./openapi-config-test.ts";
 import { scopes } from "./services/api-keys.ts";
 import { viewerScopes } from "./services/viewer-sessions.ts";
 
@@ -60,18 +62,20 @@ function configPaths(): Record<string, unknown> {
   const read = (summary: string, extra: Record<string, unknown> = {}, codes = [400, 401, 403]) => ({ get: { summary, security: [{ apiKey: [] }], ...extra, responses: { "200": { description: "OK" }, ...problems(...codes) } } });
   return {
     "/v1/destinations": read("The tenant's LogForwardingDestinations: type, endpoint, conditions, delivery statistics"),
-    "/v1/destinations/{namespace}/{name}": { parameters: resource, ...read("One LogForwardingDestination", {}, [400, 401, 403, 404]) },
+    "/v1/destinations/{namespace}/{name}": { parameters: resource, ...read("One LogForwardingDestination, with its spec (URL query strings cut)", {}, [400, 401, 403, 404]) },
     "/v1/destinations/{namespace}/{name}/dead-letters": { parameters: resource, ...read("Its dead letters with their reasons, newest first", { parameters: page }, [400, 401, 403, 404]) },
     "/v1/destinations/{namespace}/{name}/delivery-history": {
       parameters: resource,
       ...read("Its delivery counters over time, oldest first (kept 7 days)", { parameters: [{ name: "since", in: "query", schema: { type: "string", format: "date-time" } }] }, [400, 401, 403, 404]),
     },
-    "/v1/recording-storages": read("The tenant's RecordingStorages"),
+    "/v1/recording-storages": read("The tenant's RecordingStorages, each with its spec (URL query strings cut)"),
   };
 }
 
 /** OpenAPI 3.1 document; request schemas come from the same zod schemas that validate requests. */
 export function openApiDocument(): Record<string, unknown> {
+  const configTest = configTestOpenApi(schema, problems);
+  const configSave = configSaveOpenApi(schema, problems, configPaths() as Record<string, Record<string, unknown>>);
   return {
     openapi: "3.1.0",
     info: { title: "Trailkeeper audit API", version: "v1" },
@@ -118,6 +122,8 @@ export function openApiDocument(): Record<string, unknown> {
             scopes: { type: "array", items: { type: "string", enum: [...viewerScopes] } }, subject: { type: "string" },
           },
         },
+        ...configTest.schemas,
+        ...configSave.schemas,
         Problem: {
           type: "object",
           required: ["type", "title", "status", "code"],
@@ -165,7 +171,8 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: "Revoke an API key", security: [{ adminToken: [] }], responses: { "204": { description: "Revoked" }, ...problems(401, 404) } },
       },
       ...consolePaths(),
-      ...configPaths(),
+      ...configSave.paths,
+      ...configTest.paths,
       "/healthz": { get: { summary: "Process is up", responses: { "200": { description: "ok" } } } },
       "/readyz": { get: { summary: "Database reachable and migrations applied", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition" } } } },

@@ -12,6 +12,8 @@ import type { Logger } from "@trailkeeper/core/log.ts";
 import { createApp } from "./app.ts";
 import type { ApiServerEnv } from "./config.ts";
 import { consoleOptions } from "./console-config.ts";
+import { kubernetesAccess } from "./kube/config.ts";
+import { configTestOptions } from "./routes/config-test.ts";
 import { createMetrics } from "./metrics.ts";
 import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
@@ -87,7 +89,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   const viewerCleanup = startViewerCleanup(pool, log);
   const reads = await startReadReplica(config, pool, metrics.registry, log);
   let shuttingDown = false;
-  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config), reads });
+  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config), reads, kubernetes: await kubernetesAccess(config), configTests: configTestOptions(config) });
   const server = createHttpServer(config, (req, res) => {
     // While draining, every response ends its connection, so that keep-alive clients reconnect elsewhere.
     if (shuttingDown) res.setHeader("connection", "close");

@@ -5,6 +5,7 @@ import { clearCache } from "./api/cache.ts";
 import type { ConsoleSession } from "./api/types.ts";
 import { Shell } from "./components/Shell.tsx";
 import { AuditLogsPage } from "./pages/audit-logs/AuditLogsPage.tsx";
+import { ConfigRoute, configTitle, parseConfigPath } from "./pages/config-routes.tsx";
 import { IntegrityPage } from "./pages/integrity/IntegrityPage.tsx";
 import { SignInPage } from "./pages/signin/SignInPage.tsx";
 import { navigate, useLocation } from "./router.ts";
@@ -39,7 +40,8 @@ export function App() {
   );
 
   useEffect(() => {
-    document.title = `${pageTitles[loc.path] ?? "Trailkeeper"} · Trailkeeper`;
+    const config = parseConfigPath(loc.path);
+    document.title = `${pageTitles[loc.path] ?? (config ? configTitle(config) : "Trailkeeper")} · Trailkeeper`;
   }, [loc.path]);
 
   if (state.kind === "checking") return <p class="loading page-loading" role="status">Loading…</p>;
@@ -71,9 +73,12 @@ export function App() {
     navigate("/signin");
   };
 
+  const config = state.session.scopes.includes("config:read") ? parseConfigPath(loc.path) : undefined;
   return (
     <Shell session={state.session} path={loc.path} onSignOut={signOut}>
-      {loc.path === "/integrity" ? (
+      {config ? (
+        <ConfigRoute route={config} session={state.session} />
+      ) : loc.path === "/integrity" ? (
         <IntegrityPage session={state.session} />
       ) : loc.path === "/audit-logs" ? (
         <AuditLogsPage session={state.session} search={loc.search} />

@@ -14,6 +14,12 @@ function view(m: MirroredResource) {
   return rest;
 }
 
+/** The destination list leaves out each spec: the console polls it every few seconds, and reads one to edit it. */
+function listView(m: MirroredResource) {
+  const { spec: _spec, specRedacted: _redacted, ...rest } = view(m);
+  return rest;
+}
+
 /** A Kubernetes name: anything else cannot exist, so it is a 404 rather than a query. */
 const kubeName = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
@@ -39,7 +45,7 @@ export function destinationsRouter(deps: { pool: Pool; resolver: ApiKeyResolver 
 
   r.get("/v1/destinations", scope, async (req, res) => {
     parseQuery(req.query as Record<string, unknown>);
-    res.json({ destinations: (await listMirror(deps.pool, req.principal!.tenant, "LogForwardingDestination")).map(view) });
+    res.json({ destinations: (await listMirror(deps.pool, req.principal!.tenant, "LogForwardingDestination")).map(listView) });
   });
 
   r.get("/v1/destinations/:namespace/:name", scope, async (req, res) => {

@@ -196,3 +196,13 @@ topologySpreadConstraints:
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
+
+{{/* What the API server may do in a namespace to save configuration (apiServer.kubernetesAccess). */}}
+{{- define "trailkeeper.apiServer.configRules" -}}
+- apiGroups: ["trailkeeper.dev"]
+  resources: ["logforwardingdestinations", "recordingstorages"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create", "patch"]
+{{- end }}

@@ -2,7 +2,21 @@
  * The console's one API client. Every request is same-origin and authenticated by the `tk_console` session cookie;
  * state-changing requests carry the session's CSRF token. Failures become ApiError with the server's problem+json.
  */
-import type { Checkpoint, ConsoleSession, EventPage, ProblemDetails, PublicKey, VerifyResult } from "./types.ts";
+import type {
+  Checkpoint,
+  ConfigCapabilities,
+  ConnectionTestResult,
+  ConsoleSession,
+  DeadLetter,
+  DeliverySample,
+  EventPage,
+  InlineSecrets,
+  MirroredResource,
+  ProblemDetails,
+  PublicKey,
+  SaveResult,
+  VerifyResult,
+} from "./types.ts";
 import type { EventFilters } from "../search/grammar.ts";
 import { filtersToParams } from "../search/query-state.ts";
 
@@ -83,7 +97,33 @@ export const api = {
   checkpoints: (cursor: string | null) => request<{ checkpoints: Checkpoint[]; nextCursor: string | null }>("GET", `/v1/integrity/checkpoints?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
   verify: () => request<VerifyResult>("GET", "/v1/integrity/verify"),
   publicKey: () => request<PublicKey>("GET", "/v1/integrity/public-key"),
+  ...configApi(),
 };
+
+const seg = (s: string) => encodeURIComponent(s);
+const destinationPath = (namespace: string, name: string) => `/v1/destinations/${seg(namespace)}/${seg(name)}`;
+
+/** Log Forwarding and Recording Storage (the contract in docs/api.md): the mirror, tests, saves. */
+function configApi() {
+  return {
+    capabilities: () => request<ConfigCapabilities>("GET", "/v1/config/capabilities"),
+    destinations: () => request<{ destinations: MirroredResource[] }>("GET", "/v1/destinations"),
+    destination: (namespace: string, name: string) => request<MirroredResource>("GET", destinationPath(namespace, name)),
+    deadLetters: (namespace: string, name: string, cursor: string | null) =>
+      request<{ deadLetters: DeadLetter[]; nextCursor: string | null }>("GET", `${destinationPath(namespace, name)}/dead-letters?limit=20${cursor ? `&cursor=${seg(cursor)}` : ""}`),
+    deliveryHistory: (namespace: string, name: string) => request<{ samples: DeliverySample[] }>("GET", `${destinationPath(namespace, name)}/delivery-history`),
+    testDestination: (spec: unknown, secrets: InlineSecrets) => request<ConnectionTestResult>("POST", "/v1/destinations/test", { spec, secrets }),
+    /** `generation`: the one the spec was edited from; the server refuses (409 conflict) if the resource moved on. */
+    saveDestination: (namespace: string, name: string, spec: unknown, secrets: InlineSecrets, generation?: number) =>
+      request<SaveResult>("PUT", destinationPath(namespace, name), { spec, secrets, ...(generation === undefined ? {} : { generation }) }),
+    setDestinationEnabled: (namespace: string, name: string, enabled: boolean) => request<unknown>("PATCH", destinationPath(namespace, name), { enabled }),
+    replayDestination: (namespace: string, name: string, from: string) => request<unknown>("POST", `${destinationPath(namespace, name)}/replay`, { from }),
+    recordingStorages: () => request<{ recordingStorages: MirroredResource[] }>("GET", "/v1/recording-storages"),
+    testRecordingStorage: (spec: unknown, secrets: InlineSecrets) => request<ConnectionTestResult>("POST", "/v1/recording-storages/test", { spec, secrets }),
+    saveRecordingStorage: (namespace: string, name: string, spec: unknown, secrets: InlineSecrets, generation?: number) =>
+      request<SaveResult>("PUT", `/v1/recording-storages/${seg(namespace)}/${seg(name)}`, { spec, secrets, ...(generation === undefined ? {} : { generation }) }),
+  };
+}
 
 /** The export URL for exactly these filters: a plain link, so the browser streams the download to disk. */
 export function exportUrl(format: "csv" | "jsonl", filters: EventFilters): string {

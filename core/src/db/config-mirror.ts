@@ -1,3 +1,4 @@
+import type { GitopsManager } from "../gitops.ts";
 import type { Pool } from "./pool.ts";
 
 export const mirroredKinds = ["LogForwardingDestination", "RecordingStorage"] as const;
@@ -21,22 +22,32 @@ export interface MirrorRow {
   delivery: unknown;
   lastError: string | null;
   createdAt: string | null;
+  /** The GitOps tool that owns the resource (core/src/gitops.ts); null when it may be edited through the API. */
+  managedBy: GitopsManager | null;
+  /** The spec as stored, its URLs' query strings and fragments cut (core/src/crd/mirrored-spec.ts); null in rows older than 0014. */
+  spec?: Record<string, unknown> | null;
+  /** The spec's URL paths that had something cut. */
+  specRedacted?: string[];
 }
 
 export interface MirroredResource extends MirrorRow {
+  spec: Record<string, unknown> | null;
+  specRedacted: string[];
   mirroredAt: string;
 }
 
-const columns = "kind, namespace, name, uid, tenant, generation, type, enabled, format, endpoint, details, conditions, last_check, delivery, last_error, created_at";
+const columns = "kind, namespace, name, uid, tenant, generation, type, enabled, format, endpoint, details, conditions, last_check, delivery, last_error, created_at, managed_by, spec, spec_redacted";
 
 export async function upsertMirror(pool: Pool, row: MirrorRow): Promise<void> {
   await pool.query(
-    `INSERT INTO config_mirror (${columns}, mirrored_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
+    `INSERT INTO config_mirror (${columns}, mirrored_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, now())
      ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = $4, tenant = $5, generation = $6, type = $7, enabled = $8, format = $9,
-       endpoint = $10, details = $11, conditions = $12, last_check = $13, delivery = $14, last_error = $15, created_at = $16, mirrored_at = now()`,
+       endpoint = $10, details = $11, conditions = $12, last_check = $13, delivery = $14, last_error = $15, created_at = $16, managed_by = $17,
+       spec = $18, spec_redacted = $19, mirrored_at = now()`,
     [row.kind, row.namespace, row.name, row.uid, row.tenant, row.generation, row.type, row.enabled, row.format, row.endpoint,
       JSON.stringify(row.details), JSON.stringify(row.conditions), row.lastCheck === undefined ? null : JSON.stringify(row.lastCheck),
-      row.delivery === undefined ? null : JSON.stringify(row.delivery), row.lastError, row.createdAt],
+      row.delivery === undefined ? null : JSON.stringify(row.delivery), row.lastError, row.createdAt, row.managedBy === null ? null : JSON.stringify(row.managedBy),
+      row.spec == null ? null : JSON.stringify(row.spec), row.specRedacted ?? []],
   );
   await recordDeliverySample(pool, row);
 }
@@ -122,13 +133,17 @@ interface Row {
   delivery: unknown;
   last_error: string | null;
   created_at: Date | null;
+  managed_by: GitopsManager | null;
+  spec: Record<string, unknown> | null;
+  spec_redacted: string[];
   mirrored_at: Date;
 }
 
 const fromRow = (r: Row): MirroredResource => ({
   kind: r.kind, namespace: r.namespace, name: r.name, uid: r.uid, tenant: r.tenant, generation: Number(r.generation), type: r.type,
   enabled: r.enabled, format: r.format, endpoint: r.endpoint, details: r.details, conditions: r.conditions, lastCheck: r.last_check,
-  delivery: r.delivery, lastError: r.last_error, createdAt: r.created_at?.toISOString() ?? null, mirroredAt: r.mirrored_at.toISOString(),
+  delivery: r.delivery, lastError: r.last_error, createdAt: r.created_at?.toISOString() ?? null, managedBy: r.managed_by ?? null,
+  spec: r.spec, specRedacted: r.spec_redacted, mirroredAt: r.mirrored_at.toISOString(),
 });
 
 /** A tenant's mirrored resources of one kind, by namespace and name. */

@@ -1,5 +1,7 @@
 import type { MirroredKind, MirrorRow } from "@trailkeeper/core/db/config-mirror.ts";
 import { defaultSyslogPorts, destinationKinds, type SyslogTransport } from "@trailkeeper/core/crd/destination-blocks.ts";
+import { mirroredSpec, urlWithoutCredentials } from "@trailkeeper/core/crd/mirrored-spec.ts";
+import { gitopsManagerOf } from "@trailkeeper/core/gitops.ts";
 import { tenantForNamespace } from "@trailkeeper/core/tenancy.ts";
 import type { CustomObject, NamespaceObject } from "../kube/types.ts";
 
@@ -9,20 +11,7 @@ const record = (v: unknown): Fields => (v !== null && typeof v === "object" && !
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** A URL without user info, query or fragment, which may carry credentials (tokens in query strings). */
-export function endpointWithoutCredentials(raw: unknown): string | null {
-  const value = text(raw);
-  if (value === undefined) return null;
-  try {
-    const url = new URL(value);
-    url.username = "";
-    url.password = "";
-    url.search = "";
-    url.hash = "";
-    return url.toString();
-  } catch {
-    return null;
-  }
-}
+export const endpointWithoutCredentials = urlWithoutCredentials;
 
 /** Display fields of the destination block: where it sends, and the non-secret settings beside it. */
 function destinationTarget(type: string | undefined, block: Fields): { endpoint: string | null; details: Fields } {
@@ -44,6 +33,7 @@ function destinationTarget(type: string | undefined, block: Fields): { endpoint:
 
 function common(kind: MirroredKind, object: CustomObject, tenant: string): Omit<MirrorRow, "type" | "enabled" | "format" | "endpoint" | "details" | "delivery" | "lastError"> {
   const status = record(object.status);
+  const spec = mirroredSpec(kind, object.spec);
   return {
     kind,
     namespace: object.metadata.namespace ?? "",
@@ -54,13 +44,16 @@ function common(kind: MirroredKind, object: CustomObject, tenant: string): Omit<
     conditions: Array.isArray(status.conditions) ? status.conditions : [],
     lastCheck: status.lastCheck ?? null,
     createdAt: object.metadata.creationTimestamp ?? null,
+    managedBy: gitopsManagerOf(object.metadata),
+    spec: spec.spec,
+    specRedacted: spec.redacted,
   };
 }
 
 /**
  * The mirror row of a resource, from its spec as stored (valid or not) and its status; undefined when its namespace
- * names no valid tenant (nobody may see it then). Only the fields picked here leave the cluster: Secret references
- * are names, never values, and are not copied either.
+ * names no valid tenant (nobody may see it then). The spec is copied whole (Secret references are names, never
+ * values) but for the query strings and fragments of its URLs; of the status, only the fields picked here.
  */
 export function mirrorRowOf(kind: MirroredKind, object: CustomObject, namespace: NamespaceObject | undefined): MirrorRow | undefined {
   if (namespace === undefined) return undefined;

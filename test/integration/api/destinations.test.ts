@@ -13,7 +13,7 @@ let globex: string;
 const row = (tenant: string, namespace: string, name: string, extra: Partial<MirrorRow> = {}): MirrorRow => ({
   kind: "LogForwardingDestination", namespace, name, uid: `${namespace}-${name}-uid`, tenant, generation: 1, type: "webhook", enabled: true, format: "native",
   endpoint: "https://siem.example.com/audit", details: {}, conditions: [{ type: "Ready", status: "True" }], lastCheck: null, delivery: { delivered: 3 }, lastError: null,
-  createdAt: "2026-12-01T00:00:00.000Z", ...extra,
+  createdAt: "2026-12-01T00:00:00.000Z", managedBy: null, ...extra,
 });
 
 beforeAll(async () => {

@@ -74,10 +74,10 @@ describe.each(cases)("chart with $name", ({ valuesFiles }) => {
     }
   });
 
-  it("mounts a service account token only into the operator", () => {
+  it("mounts a service account token into the operator, and into the API server only with kubernetesAccess", () => {
     const api = findManifest(deployments, "Deployment", "api-server");
     const operator = findManifest(deployments, "Deployment", "operator");
-    expect(podSpec(api).automountServiceAccountToken).toBe(false);
+    expect(podSpec(api).automountServiceAccountToken).toBe(valuesFiles.includes(allOnValues));
     expect(podSpec(operator).automountServiceAccountToken).toBe(true);
     for (const sa of manifests.filter((m) => m.kind === "ServiceAccount")) expect(sa.automountServiceAccountToken).toBe(false);
   });
@@ -104,8 +104,10 @@ describe.each(cases)("chart with $name", ({ valuesFiles }) => {
     expect(envOf(c, "POD_NAME")?.valueFrom?.fieldRef).toEqual({ fieldPath: "metadata.name" });
     expect(envOf(c, "POD_NAMESPACE")?.valueFrom?.fieldRef).toEqual({ fieldPath: "metadata.namespace" });
     const leaseName = envOf(c, "LEASE_NAME")?.value;
-    const leaseRole = manifests.find((m) => m.kind === "Role" && m.metadata.name.endsWith("-leader-election")) as { rules: { resourceNames?: string[] }[] } | undefined;
-    expect(leaseRole?.rules.flatMap((r) => r.resourceNames ?? [])).toEqual([leaseName]);
+    expect(leaseName).toMatch(/^[a-z0-9-]+$/);
+    // The leader Lease and one forwarding member Lease per replica, named after its pod: no resourceNames can name them.
+    const leaseRole = manifests.find((m) => m.kind === "Role" && m.metadata.name.endsWith("-leader-election")) as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] } | undefined;
+    expect(leaseRole?.rules).toEqual([{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create", "get", "list", "update", "delete"] }]);
     expect(envOf(c, "METRICS_PORT")?.value).toBe(String(c.ports?.find((p) => p.name === "metrics")?.containerPort));
   });
 });
@@ -164,19 +166,21 @@ describe("chart options", () => {
 });
 
 describe("API server settings", () => {
-  const placeholders: Record<string, string> = { DATABASE_URL: "postgres://db.example/trailkeeper", TRAILKEEPER_ADMIN_TOKEN: "t".repeat(32) };
+  const placeholders: Record<string, string> = { DATABASE_URL: "postgres://db.example/trailkeeper", DATABASE_READ_URL: "postgres://replica.db.example/trailkeeper", TRAILKEEPER_ADMIN_TOKEN: "t".repeat(32) };
   /** The API server container's environment as the server would read it (Secrets replaced by placeholders). */
   function serverEnv(options: Parameters<typeof renderChart>[0] = {}): Record<string, string> {
     const c = podSpec(findManifest(renderChart(options), "Deployment", "api-server")).containers[0]!;
     return Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? placeholders[e.name] ?? ""]));
   }
   /** Settings the chart leaves to the server on purpose: embedded mode only, and where the image puts the console. */
-  const leftToServer = ["TRAILKEEPER_DATA_DIR", "TRAILKEEPER_CONSOLE_DIR"];
+  // KUBECONFIG: in a pod the client uses the mounted ServiceAccount token instead.
+  const leftToServer = ["TRAILKEEPER_DATA_DIR", "TRAILKEEPER_CONSOLE_DIR", "KUBECONFIG"];
 
   it("renders every setting the server reads with the server's own defaults", () => {
     const env = serverEnv();
     const fromChart = apiServerConfigSchema.parse(env);
-    const defaults = apiServerConfigSchema.parse({ ...placeholders, TRAILKEEPER_SIGNING_KEY_FILE: env.TRAILKEEPER_SIGNING_KEY_FILE });
+    const { DATABASE_READ_URL: _replica, ...required } = placeholders;
+    const defaults = apiServerConfigSchema.parse({ ...required, TRAILKEEPER_SIGNING_KEY_FILE: env.TRAILKEEPER_SIGNING_KEY_FILE });
     expect(fromChart).toEqual(defaults);
     // Left unset, the reserve defaults to a quarter of the pool in the server.
     expect(env).not.toHaveProperty("TRAILKEEPER_DB_RESERVED_FOR_INGEST");
@@ -200,6 +204,13 @@ describe("API server settings", () => {
       TRAILKEEPER_CONSOLE_SESSION_TTL: 5400,
       TRAILKEEPER_CONSOLE_SECURE_COOKIE: "true",
       TRAILKEEPER_CONSOLE_FRAME_ANCESTORS: ["https://app.example.com", "https://*.example.org"],
+      TRAILKEEPER_KUBERNETES_ACCESS: true,
+      TRAILKEEPER_KUBERNETES_NAMESPACES: ["tenants"],
+      TRAILKEEPER_READ_MAX_LAG_MS: 10_000, TRAILKEEPER_READ_WAIT_MS: 500,
+      TRAILKEEPER_CONFIG_TESTS_PER_MINUTE: 20, TRAILKEEPER_CONFIG_TEST_BURST: 5,
+      // The operator's egress values: one policy for its checks and the server's tests before saving.
+      EGRESS_ALLOW_LOOPBACK: true, EGRESS_ALLOW_LINK_LOCAL: true, EGRESS_ALLOW_CLOUD_METADATA: true,
+      DATABASE_READ_URL: "postgres://replica.db.example/trailkeeper",
     });
   });
 

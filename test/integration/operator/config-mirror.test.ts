@@ -71,8 +71,17 @@ describe("the config mirror and its API", () => {
     const one = await call(api.url, "GET", `/v1/destinations/${namespace}/siem`, { token: reader });
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ name: "siem", uid: row.uid });
+    // The whole spec as the kube-apiserver stores it (its defaults filled in), the query string cut, no status in it.
+    expect(one.body.spec).toMatchObject({
+      enabled: true, checkInterval: "5m", timeout: "10s", delivery: { batchSize: 500, onPermanentError: "deadLetter" },
+      webhook: { url: "http://127.0.0.1:9/audit", allowInsecureHttp: true, signingSecretRef: { name: "creds", key: "hook" } },
+    });
+    expect(one.body.specRedacted).toEqual(["webhook.url"]);
+    expect(JSON.stringify(one.body.spec)).not.toMatch(/conditions|lastCheck/);
+    expect(list.body.destinations[0]).not.toHaveProperty("spec");
     const storages = await call(api.url, "GET", "/v1/recording-storages", { token: reader });
     expect(storages.body.recordingStorages).toEqual([expect.objectContaining({ name: "recs", type: "s3", endpoint: "http://127.0.0.1:9/", details: expect.objectContaining({ bucket: "recordings" }) })]);
+    expect(storages.body.recordingStorages[0].spec).toMatchObject({ bucket: "recordings", region: "us-east-1", forcePathStyle: true, credentialsSecretRef: { name: "creds", accessKeyIdKey: "AWS_ACCESS_KEY_ID" } });
 
     const forbidden = await call(api.url, "GET", "/v1/destinations", { token: noScope });
     expect(forbidden.status).toBe(403);
