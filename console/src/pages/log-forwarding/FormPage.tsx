@@ -6,11 +6,11 @@
 import { useState } from "preact/hooks";
 import { useResource } from "../../api/cache.ts";
 import { can, useCapabilities } from "../../api/capabilities.ts";
-import { api, type ApiError } from "../../api/client.ts";
+import { api } from "../../api/client.ts";
 import type { ConfigCapabilities, ConsoleSession, MirroredResource } from "../../api/types.ts";
 import { FormField } from "../../components/Field.tsx";
-import { FormFooter, GeneralProblems, type Attempt } from "../../components/FormFooter.tsx";
-import { manifestYaml } from "../../components/manifest.ts";
+import { useFormActions, validity } from "../../components/form-actions.ts";
+import { FormFooter, GeneralProblems } from "../../components/FormFooter.tsx";
 import { ProblemMessage } from "../../components/Problem.tsx";
 import { linkClick, navigate } from "../../router.ts";
 import { destinationHref } from "./ListPage.tsx";
@@ -73,15 +73,23 @@ function DestinationForm({ session, capabilities, existing }: { session: Console
   const [kind, setKind] = useState<DestinationKind>(start.kind);
   const [values, setValues] = useState<FormValues>(start.values);
   const [meta, setMeta] = useState<Metadata>({ namespace: existing?.namespace ?? capabilities.namespaces[0] ?? "", name: existing?.name ?? "", secretName: "" });
-  const [checked, setChecked] = useState(false);
-  const [attempt, setAttempt] = useState<Attempt>({});
-
   // An existing destination is edited from its stored spec, so Save sends back everything the form does not show.
   const base = existing?.spec ?? undefined;
   const secretName = meta.secretName || (base && secretNameOf(kind, base)) || defaultSecretName(meta.name);
   const built = buildSpec(kind, values, secretName, base);
   const validation: Validation = validateSpec(kind, values, built);
   const metaErrors = { namespace: nameProblem(meta.namespace, "namespace"), name: nameProblem(meta.name, "name") };
+  const { checked, attempt, setAttempt, test, save } = useFormActions({
+    kind: "LogForwardingDestination", meta, built, capabilities, focusFirstError,
+    valid: validity(validation, metaErrors),
+    runTest: () => api.testDestination(built.spec, built.secrets),
+    persist: async () => {
+      // The generation the spec was read at: a resource changed since is refused rather than overwritten.
+      await api.saveDestination(meta.namespace, meta.name, built.spec, built.secrets, base ? existing?.generation : undefined);
+      navigate(destinationHref(meta));
+    },
+    saveFailedTitle: "The destination could not be saved",
+  });
   const shown = checked ? validation : { fields: {}, general: [] };
 
   const change = (id: string, v: string | boolean) => setValues((s) => ({ ...s, [id]: v }));
@@ -90,40 +98,6 @@ function DestinationForm({ session, capabilities, existing }: { session: Console
     setValues(initialValues(k));
     setAttempt({});
   };
-  /** Shows every problem and moves focus to the first; true when the form is valid. */
-  const check = (withMeta: boolean): boolean => {
-    setChecked(true);
-    const ok = Object.keys(validation.fields).length === 0 && validation.general.length === 0 && (!withMeta || (!metaErrors.namespace && !metaErrors.name));
-    if (!ok) queueMicrotask(focusFirstError);
-    return ok;
-  };
-
-  const test = async () => {
-    if (!check(false)) return;
-    setAttempt({ testing: true });
-    try {
-      setAttempt({ test: await api.testDestination(built.spec, built.secrets) });
-    } catch (e) {
-      setAttempt({ error: { error: e as ApiError, title: "The test could not run" } });
-    }
-  };
-  const save = async (e: Event) => {
-    e.preventDefault();
-    if (!check(true)) return;
-    if (capabilities.save === "manifest") {
-      const yaml = manifestYaml("LogForwardingDestination", meta.namespace, meta.name, built.spec, built.secrets);
-      return setAttempt({ manifest: { yaml, hasSecret: Object.keys(built.secrets).length > 0 } });
-    }
-    setAttempt({ saving: true });
-    try {
-      // The generation the spec was read at: a resource changed since is refused rather than overwritten.
-      await api.saveDestination(meta.namespace, meta.name, built.spec, built.secrets, base ? existing?.generation : undefined);
-      navigate(destinationHref(meta));
-    } catch (err) {
-      setAttempt({ error: { error: err as ApiError, title: "The destination could not be saved" } });
-    }
-  };
-
   const fields = visibleFields(kind, values).map((f) => withRedactionHint(f, existing?.specRedacted));
   const busy = Boolean(attempt.testing || attempt.saving);
   return (

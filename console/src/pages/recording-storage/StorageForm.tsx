@@ -1,11 +1,11 @@
 /** Add or change a RecordingStorage: the CRD's fields, Test Connection on what is typed, Save or a manifest. */
 import { useState } from "preact/hooks";
 import { can } from "../../api/capabilities.ts";
-import { api, type ApiError } from "../../api/client.ts";
+import { api } from "../../api/client.ts";
 import type { ConfigCapabilities, ConsoleSession, MirroredResource } from "../../api/types.ts";
 import { FormField } from "../../components/Field.tsx";
-import { FormFooter, GeneralProblems, type Attempt } from "../../components/FormFooter.tsx";
-import { manifestYaml } from "../../components/manifest.ts";
+import { useFormActions, validity } from "../../components/form-actions.ts";
+import { FormFooter, GeneralProblems } from "../../components/FormFooter.tsx";
 import { nameProblem, type FormValues } from "../log-forwarding/form-model.ts";
 import { focusFirstError, MetadataFields, type Metadata } from "../log-forwarding/MetadataFields.tsx";
 import { buildStorageSpec, storageFields, storageSecretNameOf, storageValuesFromSpec, validateStorage } from "./storage-model.ts";
@@ -33,48 +33,25 @@ function EditHint({ editing }: { editing: MirroredResource }) {
 export function StorageForm({ session, capabilities, editing, onSaved }: { session: ConsoleSession; capabilities: ConfigCapabilities; editing?: MirroredResource; onSaved: () => void }) {
   const [values, setValues] = useState<FormValues>(editing ? storageValues(editing) : {});
   const [meta, setMeta] = useState<Metadata>({ namespace: editing?.namespace ?? capabilities.namespaces[0] ?? "", name: editing?.name ?? "", secretName: "" });
-  const [checked, setChecked] = useState(false);
-  const [attempt, setAttempt] = useState<Attempt>({});
-
   // An existing storage is edited from its stored spec, so Save sends back everything the form does not show.
   const base = editing?.spec ?? undefined;
   const secretName = meta.secretName || storageSecretNameOf(base) || `${meta.name || "storage"}-credentials`;
   const built = buildStorageSpec(values, secretName, base);
   const validation = validateStorage(built.spec);
   const metaErrors = { namespace: nameProblem(meta.namespace, "namespace"), name: nameProblem(meta.name, "name") };
-  const shown = checked ? validation : { fields: {}, general: [] };
-
-  const check = (withMeta: boolean) => {
-    setChecked(true);
-    const ok = Object.keys(validation.fields).length === 0 && validation.general.length === 0 && (!withMeta || (!metaErrors.namespace && !metaErrors.name));
-    if (!ok) queueMicrotask(focusFirstError);
-    return ok;
-  };
-  const test = async () => {
-    if (!check(false)) return;
-    setAttempt({ testing: true });
-    try {
-      setAttempt({ test: await api.testRecordingStorage(built.spec, built.secrets) });
-    } catch (e) {
-      setAttempt({ error: { error: e as ApiError, title: "The test could not run" } });
-    }
-  };
-  const save = async (e: Event) => {
-    e.preventDefault();
-    if (!check(true)) return;
-    if (capabilities.save === "manifest") {
-      return setAttempt({ manifest: { yaml: manifestYaml("RecordingStorage", meta.namespace, meta.name, built.spec, built.secrets), hasSecret: Object.keys(built.secrets).length > 0 } });
-    }
-    setAttempt({ saving: true });
-    try {
+  const { checked, attempt, test, save } = useFormActions({
+    kind: "RecordingStorage", meta, built, capabilities, focusFirstError,
+    valid: validity(validation, metaErrors),
+    runTest: () => api.testRecordingStorage(built.spec, built.secrets),
+    persist: async () => {
       // The generation the spec was read at: a resource changed since is refused rather than overwritten.
       const r = await api.saveRecordingStorage(meta.namespace, meta.name, built.spec, built.secrets, base ? editing?.generation : undefined);
-      setAttempt({ saved: `${r.created ? "Created" : "Updated"} ${r.namespace}/${r.name}.` });
       onSaved();
-    } catch (err) {
-      setAttempt({ error: { error: err as ApiError, title: "The storage could not be saved" } });
-    }
-  };
+      return { saved: `${r.created ? "Created" : "Updated"} ${r.namespace}/${r.name}.` };
+    },
+    saveFailedTitle: "The storage could not be saved",
+  });
+  const shown = checked ? validation : { fields: {}, general: [] };
 
   const busy = Boolean(attempt.testing || attempt.saving);
   return (
