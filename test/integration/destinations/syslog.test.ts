@@ -25,6 +25,8 @@ describe("syslog tester against rsyslog", () => {
     await rsyslog?.stop();
     await blackHole?.close();
   });
+  /** The check's message beside what rsyslogd printed: a TLS failure under load is diagnosed from both sides. */
+  const receiverSaw = (result: { message: string }) => `check: ${result.message}\nrsyslogd: ${rsyslog.output().slice(-2000)}`;
 
   it("connects over TCP, sends nothing and says acceptance is unproven", async () => {
     const result = await checkDestination({ syslog: { host: "127.0.0.1", port: rsyslog.tcpPort, transport: "tcp" } }, secrets);
@@ -50,18 +52,18 @@ describe("syslog tester against rsyslog", () => {
 
   it("fails with TLSError when the receiver's certificate is from an unknown CA", async () => {
     const result = await checkDestination({ syslog: { host: "127.0.0.1", port: rsyslog.tlsPort, tls: { caSecretRef: { name: "other", key: "ca.crt" } } } }, secrets);
-    expect(result).toMatchObject({ success: false, reason: "TLSError" });
+    expect(result, receiverSaw(result)).toMatchObject({ success: false, reason: "TLSError" });
   });
 
   it("fails with TLSError when the certificate does not name the host", async () => {
     const result = await checkDestination({ syslog: { host: "127.0.0.1", port: rsyslog.tlsPort, tls: { caSecretRef, serverName: "syslog.example.com" } } }, secrets);
-    expect(result).toMatchObject({ success: false, reason: "TLSError" });
+    expect(result, receiverSaw(result)).toMatchObject({ success: false, reason: "TLSError" });
     expect(result.message).toContain("ERR_TLS_CERT_ALTNAME_INVALID");
   });
 
   it("connects without verification only when insecureSkipVerify is set, and says so", async () => {
     const result = await checkDestination({ syslog: { host: "127.0.0.1", port: rsyslog.tlsPort, tls: { insecureSkipVerify: true } } }, secrets);
-    expect(result).toMatchObject({ success: true });
+    expect(result, receiverSaw(result)).toMatchObject({ success: true });
     expect(result.message).toContain("certificate NOT verified");
   });
 
