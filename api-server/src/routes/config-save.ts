@@ -75,6 +75,19 @@ function refuseStale(existing: CustomResourceObject | undefined, generation: num
   throw new Problem(409, "conflict", `the resource changed since it was loaded for editing (generation ${generation}; ${now}); reload it and edit again`);
 }
 
+/**
+ * Whether a write refused because the object moved since it was read (its resourceVersion: the operator writes the
+ * status, the mirror's leader annotations) is worth reading and writing again; ten times at most.
+ */
+async function retryable(err: unknown, attempt: number): Promise<boolean> {
+  if (!(err instanceof Problem && err.code === "conflict") || attempt >= 10) return false;
+  // A short random pause, so two writers that collided do not collide again at once.
+  await new Promise((r) => setTimeout(r, 5 + Math.random() * 25));
+  return true;
+}
+
+const specChanged = () => new Problem(409, "conflict", "the resource's spec changed while it was being saved; reload it and try again");
+
 const originOf = (req: Request): AuditOrigin => ({ principal: req.principal!, ip: req.ip, userAgent: req.get("user-agent") });
 
 /** Refusals worth a record in the tenant's trail: someone tried to change what they may not, or lost a race. */
@@ -112,14 +125,28 @@ export function configSaveRouter(deps: ConfigSaveDeps & { resolver: ApiKeyResolv
     await requireBoundNamespace(deps, cluster, req.principal!.tenant, namespace);
     let verb = "update";
     const saved = await auditRefusal(req, kind, () => verb, { namespace, name }, async () => {
-      const existing = await kube(() => cluster.readResource(pluralOf[kind], namespace, name));
-      if (existing === undefined) verb = "create";
-      refuseGitopsManaged(existing);
-      refuseStale(existing, generation);
-      // Secrets first, so the operator finds them when it sees the new spec.
-      await writeInlineSecrets(cluster, namespace, secrets);
-      // The console edits the mirror's copy, whose URLs lack their query strings: an unchanged URL keeps the stored one.
-      return writeResource(cluster, kind, namespace, name, restoreRedactedUrls(kind, spec, existing?.spec), existing);
+      let secretsWritten = false;
+      let readAt: number | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const existing = await kube(() => cluster.readResource(pluralOf[kind], namespace, name));
+        if (existing === undefined) verb = "create";
+        refuseGitopsManaged(existing);
+        refuseStale(existing, generation);
+        // A spec changed since the first read (its generation moved) is someone else's edit, which this save must not undo.
+        if (readAt !== undefined && existing?.metadata.generation !== readAt) throw specChanged();
+        readAt = existing?.metadata.generation;
+        if (!secretsWritten) {
+          // Secrets first, so the operator finds them when it sees the new spec.
+          await writeInlineSecrets(cluster, namespace, secrets);
+          secretsWritten = true;
+        }
+        try {
+          // The console edits the mirror's copy, whose URLs lack their query strings: an unchanged URL keeps the stored one.
+          return await writeResource(cluster, kind, namespace, name, restoreRedactedUrls(kind, spec, existing?.spec), existing);
+        } catch (err) {
+          if (existing === undefined || !(await retryable(err, attempt))) throw err;
+        }
+      }
     });
     await recordConfigWrite(deps.pool, originOf(req), kind, saved.created ? "create" : "update", saved, { generation: saved.generation, secrets: Object.keys(secrets).sort() });
     res.status(saved.created ? 201 : 200).json(saved);
@@ -135,12 +162,19 @@ export function configSaveRouter(deps: ConfigSaveDeps & { resolver: ApiKeyResolv
     const cluster = clusterOf(deps);
     const { namespace, name } = target(req);
     await requireBoundNamespace(deps, cluster, req.principal!.tenant, namespace);
-    const existing = await kube(() => cluster.readResource("logforwardingdestinations", namespace, name));
-    if (existing === undefined) throw new Problem(404, "unknown_destination", `no LogForwardingDestination ${namespace}/${name}`);
     return auditRefusal(req, "LogForwardingDestination", () => verb, { namespace, name }, async () => {
-      refuseGitopsManaged(existing);
-      const written = await kube(() => cluster.replaceResource("logforwardingdestinations", namespace, change(existing)));
-      return { namespace, name, written };
+      for (let attempt = 1; ; attempt++) {
+        const existing = await kube(() => cluster.readResource("logforwardingdestinations", namespace, name));
+        if (existing === undefined) throw new Problem(404, "unknown_destination", `no LogForwardingDestination ${namespace}/${name}`);
+        refuseGitopsManaged(existing);
+        try {
+          const written = await kube(() => cluster.replaceResource("logforwardingdestinations", namespace, change(existing)));
+          return { namespace, name, written };
+        } catch (err) {
+          // The change is made again on what is there now: another field or the status moving is no reason to refuse it.
+          if (!(await retryable(err, attempt))) throw err;
+        }
+      }
     });
   };
 

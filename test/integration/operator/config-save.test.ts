@@ -250,6 +250,28 @@ describe("Save through the Kubernetes API", () => {
     expect((await getResource(kube, "logforwardingdestinations", namespace, "siem")).spec.enabled).toBe(true);
   });
 
+  it("toggles and saves while the object keeps moving under it (status, annotations): no spurious 409", async () => {
+    // Another writer bumps the resourceVersion every 25 ms, far more often than the operator's status writes do.
+    let ticking = true;
+    const ticks = (async () => {
+      for (let i = 0; ticking; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        await kube.custom.patchNamespacedCustomObject({ group: "trailkeeper.dev", version: "v1alpha1", plural: "logforwardingdestinations", namespace, name: "siem", body: { metadata: { annotations: { "test.trailkeeper.dev/tick": String(i) } } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      }
+    })();
+    try {
+      for (const enabled of [false, true, false, true, false, true, false, true, false, true]) {
+        const r = await call(api.url, "PATCH", `/v1/destinations/${namespace}/siem`, { token: writer, body: { enabled } });
+        expect([r.status, r.body.code]).toEqual([200, undefined]);
+        expect((await getResource(kube, "logforwardingdestinations", namespace, "siem")).spec.enabled).toBe(enabled);
+      }
+    } finally {
+      ticking = false;
+      await ticks;
+    }
+    expect(await refusalsOf("siem")).toEqual([]);
+  }, 90_000);
+
   it("refuses to overwrite a resource that changed since it was read (409 conflict), keeping the other change", async () => {
     const cluster = createConfigCluster(kube.kubeconfigPath);
     const read = await cluster.readResource("logforwardingdestinations", namespace, "siem");
