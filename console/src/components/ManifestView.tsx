@@ -1,16 +1,6 @@
 /** Save without Kubernetes access: the YAML to commit (made here, sent nowhere), a download, and the apply line. */
 import { useState } from "preact/hooks";
-
-function download(name: string, body: string): void {
-  const url = URL.createObjectURL(new Blob([body], { type: "application/yaml" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { downloadText } from "./download.ts";
 
 export function ManifestView({ yaml, fileName, hasSecret }: { yaml: string; fileName: string; hasSecret: boolean }) {
   const [copied, setCopied] = useState(false);
@@ -34,7 +24,7 @@ export function ManifestView({ yaml, fileName, hasSecret }: { yaml: string; file
         {yaml}
       </pre>
       <div class="actions">
-        <button type="button" class="secondary" onClick={() => download(fileName, yaml)}>
+        <button type="button" class="secondary" onClick={() => downloadText(fileName, yaml, "application/yaml")}>
           Download {fileName}
         </button>
         <button type="button" class="secondary" onClick={copy}>

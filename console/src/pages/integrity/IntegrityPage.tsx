@@ -9,6 +9,7 @@ import type { ConsoleSession, VerifyResult } from "../../api/types.ts";
 import { ProblemMessage } from "../../components/Problem.tsx";
 import { Timestamp } from "../../components/Timestamp.tsx";
 import { visibleText } from "../../components/text.ts";
+import { downloadText } from "../../components/download.ts";
 
 const reasons: Record<string, string> = {
   gap: "an event is missing: its sequence number is absent (a row was deleted)",
@@ -19,17 +20,6 @@ const reasons: Record<string, string> = {
   head_mismatch: "the stored chain head disagrees with the last event",
   checkpoint_signature_invalid: "a stored checkpoint's signature does not verify with the server's public key",
 };
-
-function download(name: string, body: string): void {
-  const url = URL.createObjectURL(new Blob([body], { type: "application/json" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function IntegrityPage({ session }: { session: ConsoleSession }) {
   const allowed = session.scopes.includes("integrity:read");
@@ -48,7 +38,7 @@ export function IntegrityPage({ session }: { session: ConsoleSession }) {
   const downloadCheckpoints = async () => {
     setDownloadError(undefined);
     try {
-      download(`trailkeeper-${session.tenant}-checkpoints.json`, JSON.stringify(await allCheckpoints(), null, 2));
+      downloadText(`trailkeeper-${session.tenant}-checkpoints.json`, JSON.stringify(await allCheckpoints(), null, 2), "application/json");
     } catch (e) {
       setDownloadError(e as ApiError);
     }
