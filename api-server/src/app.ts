@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(integrityRouter({ pool: deps.pool, reads, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
   app.use(proofsRouter({ pool: deps.pool, resolver }));
   app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
-  app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl }));
+  app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl, signer: deps.signer, logName: deps.logName }));
   app.use(destinationsRouter({ pool: deps.pool, resolver }));
   app.use(configTestRouter({ pool: deps.pool, resolver, log: deps.log, options: deps.configTests ?? defaultConfigTestOptions }));
   app.use(configSaveRouter({ pool: deps.pool, resolver, cluster: deps.kubernetes?.cluster, namespaces: deps.kubernetes?.namespaces ?? [] }));

@@ -13,6 +13,12 @@ const usage = `Usage:
   trailkeeper admin key revoke <tenant> <key-id>
   trailkeeper admin console-link <tenant> [--ttl 15m] [--scopes events:read,events:export,integrity:read] [--subject WHO]
       prints a one-time console sign-in link (default 15m, at most 24h) and its expiry
+  trailkeeper admin retention get <tenant>
+  trailkeeper admin retention set <tenant> --days N | --forever
+  trailkeeper admin retention prune <tenant>
+      prunes now what the hourly job would: whole monthly ranges older than the period, sealed by a checkpoint
+  trailkeeper admin legal-hold place <tenant> [--reason TEXT]
+  trailkeeper admin legal-hold release <tenant>
       --url URL        API server (env TRAILKEEPER_URL, default http://127.0.0.1:8080)
       --token TOKEN    admin token (env TRAILKEEPER_ADMIN_TOKEN, else ./.data/admin-token)
 
@@ -47,7 +53,10 @@ function fail(message: string, code = 2): never {
 async function admin(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { url: { type: "string" }, token: { type: "string" }, scopes: { type: "string" }, name: { type: "string" }, ttl: { type: "string" }, subject: { type: "string" } },
+    options: {
+      url: { type: "string" }, token: { type: "string" }, scopes: { type: "string" }, name: { type: "string" }, ttl: { type: "string" }, subject: { type: "string" },
+      days: { type: "string" }, forever: { type: "boolean" }, reason: { type: "string" },
+    },
   });
   const base = (values.url ?? process.env.TRAILKEEPER_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
   const token = values.token ?? process.env.TRAILKEEPER_ADMIN_TOKEN ?? (existsSync(".data/admin-token") ? readFileSync(".data/admin-token", "utf8").trim() : undefined);
@@ -70,14 +79,36 @@ async function admin(args: string[]): Promise<void> {
   const [noun, verb, tenant, id] = positionals;
   if (!tenant) fail(usage);
   const t = encodeURIComponent(tenant);
-  if (noun === "tenant" && verb === "create") return call("POST", "/v1/admin/tenants", { id: tenant });
-  if (noun === "key" && verb === "create") {
-    if (!values.scopes) fail("--scopes is required");
-    return call("POST", `/v1/admin/tenants/${t}/api-keys`, { scopes: values.scopes.split(","), ...(values.name ? { name: values.name } : {}) });
+  switch (`${noun} ${verb}`) {
+    case "tenant create": return call("POST", "/v1/admin/tenants", { id: tenant });
+    case "key create":
+      if (!values.scopes) fail("--scopes is required");
+      return call("POST", `/v1/admin/tenants/${t}/api-keys`, { scopes: values.scopes.split(","), ...(values.name ? { name: values.name } : {}) });
+    case "key list": return call("GET", `/v1/admin/tenants/${t}/api-keys`);
+    case "key revoke": return id ? call("DELETE", `/v1/admin/tenants/${t}/api-keys/${encodeURIComponent(id)}`) : fail(usage);
+    default: return retention(`/v1/admin/tenants/${t}`, `${noun} ${verb}`, values, call);
   }
-  if (noun === "key" && verb === "list") return call("GET", `/v1/admin/tenants/${t}/api-keys`);
-  if (noun === "key" && verb === "revoke" && id) return call("DELETE", `/v1/admin/tenants/${t}/api-keys/${encodeURIComponent(id)}`);
-  fail(usage);
+}
+
+/** `admin retention get|set|prune` and `admin legal-hold place|release`, under the tenant's admin path. */
+function retention(base: string, command: string, values: { days?: string; forever?: boolean; reason?: string }, call: (method: string, path: string, body?: unknown) => Promise<void>): Promise<void> {
+  switch (command) {
+    case "retention get": return call("GET", `${base}/retention`);
+    case "retention set": return call("PUT", `${base}/retention`, { retentionDays: retentionDaysOption(values) });
+    case "retention prune": return call("POST", `${base}/prune`);
+    case "legal-hold place": return call("PUT", `${base}/legal-hold`, { hold: true, ...(values.reason ? { reason: values.reason } : {}) });
+    case "legal-hold release": return call("PUT", `${base}/legal-hold`, { hold: false });
+    default: fail(usage);
+  }
+}
+
+/** `--days N` (whole days) or `--forever` (null: keep events forever). */
+function retentionDaysOption(values: { days?: string; forever?: boolean }): number | null {
+  if (values.forever && values.days === undefined) return null;
+  if (values.forever || values.days === undefined) fail("retention set needs exactly one of --days N and --forever");
+  const days = Number(values.days);
+  if (!Number.isInteger(days) || days < 1) fail(`--days ${values.days}: must be a whole number of days, at least 1`);
+  return days;
 }
 
 type AdminRequest = (method: string, path: string, body?: unknown) => Promise<{ text: string }>;

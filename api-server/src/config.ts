@@ -22,6 +22,8 @@ export const apiServerConfigSchema = z
     TRAILKEEPER_LOG_NAME: z.string().regex(/^[^\s+]+$/, "must not contain whitespace or '+'").default("trailkeeper.dev/audit"),
     TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: positiveInt(1000),
     TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: positiveInt(60),
+    // Partition upkeep and pruning (services/retention.ts, docs/operations.md "Retention").
+    TRAILKEEPER_RETENTION_EVERY_SECONDS: positiveInt(3600),
     TRAILKEEPER_DB_POOL_SIZE: positiveInt(20),
     TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: millisOrOff(5000),
     TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: millisOrOff(30_000),

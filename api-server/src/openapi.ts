@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { categoryIds } from "@trailkeeper/core/events/categories.ts";
 import { eventInputSchema, maxBatchEvents } from "@trailkeeper/core/events/model.ts";
-import { createApiKeySchema, createTenantSchema } from "./routes/admin.ts";
+import { createApiKeySchema, createTenantSchema, legalHoldSchema, retentionSchema } from "./routes/admin.ts";
 import { apiKeySignInSchema, linkExchangeSchema, mintViewerLinkSchema } from "./routes/console-sessions.ts";
 import { configSaveOpenApi } from "./openapi-config-save.ts";
 import { configTestOpenApi } from "./openapi-config-test.ts";
@@ -55,6 +55,30 @@ function consolePaths(): Record<string, unknown> {
   };
 }
 
+/** Retention and legal hold per tenant (docs/operations.md, "Retention"). */
+function retentionPaths(): Record<string, unknown> {
+  const state = { description: "The tenant's retention settings and latest boundary", ...json("RetentionState") };
+  return {
+    "/v1/admin/tenants/{tenant}/retention": {
+      parameters: [tenantParam],
+      get: { summary: "Retention period, legal hold and the latest pruning boundary", security: [{ adminToken: [] }], responses: { "200": state, ...problems(401, 404) } },
+      put: { summary: "Set the retention period in days (null: keep forever); recorded as audit.retention.update", security: [{ adminToken: [] }], requestBody: { required: true, ...json("Retention") }, responses: { "200": state, ...problems(400, 401, 404, 415) } },
+    },
+    "/v1/admin/tenants/{tenant}/legal-hold": {
+      parameters: [tenantParam],
+      put: { summary: "Place or release a legal hold, which blocks pruning; recorded as audit.legal_hold.place / .release", security: [{ adminToken: [] }], requestBody: { required: true, ...json("LegalHold") }, responses: { "200": state, ...problems(400, 401, 404, 415) } },
+    },
+    "/v1/admin/tenants/{tenant}/prune": {
+      parameters: [tenantParam],
+      post: {
+        summary: "Prune expired whole monthly ranges now: a checkpoint seals the boundary and audit.retention.prune records it before rows are deleted",
+        security: [{ adminToken: [] }],
+        responses: { "200": { description: "{tenant, prunedThrough, removed, skipped?, checkpoint?}" }, ...problems(401, 404, 409) },
+      },
+    },
+  };
+}
+
 /** Destinations and recording storages as the operator mirrors them (docs/api.md, scope config:read). */
 function configPaths(): Record<string, unknown> {
   const resource = [{ name: "namespace", in: "path", required: true, schema: { type: "string" } }, { name: "name", in: "path", required: true, schema: { type: "string" } }];
@@ -96,6 +120,16 @@ export function openApiDocument(): Record<string, unknown> {
           properties: { events: { type: "array", items: { type: "object", required: ["id", "seq", "hash"], properties: { id: { type: "string", format: "uuid" }, seq: { type: "integer" }, hash: { type: "string" }, duplicate: { type: "boolean" } } } } },
         },
         CreateTenant: schema(createTenantSchema),
+        Retention: schema(retentionSchema),
+        LegalHold: schema(legalHoldSchema),
+        RetentionState: {
+          type: "object",
+          properties: {
+            tenant: { type: "string" }, retentionDays: { type: ["integer", "null"] }, legalHold: { type: "boolean" }, legalHoldReason: { type: ["string", "null"] },
+            updatedAt: { type: ["string", "null"], format: "date-time" },
+            boundary: { oneOf: [{ type: "null" }, { type: "object", properties: { seq: { type: "integer" }, hash: { type: "string" }, eventId: { type: "string", format: "uuid" }, prunedAt: { type: "string", format: "date-time" } } }] },
+          },
+        },
         CreateApiKey: schema(createApiKeySchema),
         Category: { type: "string", enum: [...categoryIds] },
         Scope: { type: "string", enum: [...scopes] },
@@ -147,6 +181,17 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/v1/events/{id}": {
+        get: {
+          summary: "One stored event by id (the console's expanded row)",
+          security: [{ apiKey: [] }, { consoleSession: [] }],
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+            { name: "minSeq", in: "query", required: false, description: "the event's seq: with a read replica, wait for it to apply that seq (else the primary answers)", schema: { type: "integer", minimum: 1 } },
+          ],
+          responses: { "200": { description: "The stored event, as in a search page" }, ...problems(400, 401, 403, 404) },
+        },
+      },
       "/v1/admin/tenants": {
         post: {
           summary: "Create a tenant", security: [{ adminToken: [] }],
@@ -171,6 +216,7 @@ export function openApiDocument(): Record<string, unknown> {
         delete: { summary: "Revoke an API key", security: [{ adminToken: [] }], responses: { "204": { description: "Revoked" }, ...problems(401, 404) } },
       },
       ...consolePaths(),
+      ...retentionPaths(),
       ...configSave.paths,
       ...configTest.paths,
       "/healthz": { get: { summary: "Process is up", responses: { "200": { description: "ok" } } } },

@@ -17,6 +17,7 @@ import { configTestOptions } from "./routes/config-test.ts";
 import { createMetrics } from "./metrics.ts";
 import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
+import { RetentionJob } from "./services/retention.ts";
 import { startReadReplica } from "./services/read-replica.ts";
 import { streamingReadLimits } from "./services/streaming-reads.ts";
 import { startViewerCleanup } from "./services/viewer-sessions.ts";
@@ -26,6 +27,7 @@ export interface RunningApiServer {
   pool: Pool;
   adminToken: string;
   checkpointer: Checkpointer;
+  retention: RetentionJob;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,8 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     policy: { everyEvents: config.TRAILKEEPER_CHECKPOINT_EVERY_EVENTS, everySeconds: config.TRAILKEEPER_CHECKPOINT_EVERY_SECONDS },
   });
   checkpointer.start();
+  const retention = new RetentionJob({ pool, signer, logName: config.TRAILKEEPER_LOG_NAME, log, everySeconds: config.TRAILKEEPER_RETENTION_EVERY_SECONDS });
+  retention.start();
   const viewerCleanup = startViewerCleanup(pool, log);
   const reads = await startReadReplica(config, pool, metrics.registry, log);
   let shuttingDown = false;
@@ -109,11 +113,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     pool,
     adminToken,
     checkpointer,
+    retention,
     async close() {
       shuttingDown = true;
       await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log);
       await batcher.idle();
       await checkpointer.stop();
+      await retention.stop();
       await viewerCleanup.stop();
       await reads.close();
       await pool.end();

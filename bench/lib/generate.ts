@@ -21,6 +21,8 @@ export async function generateTenantEvents(pool: Pool, url: string, tenant: stri
   const spanMs = (opts.spanDays ?? 30) * 86_400_000;
   const end = Date.now();
   await inTransaction(pool, (c) => createTenantRow(c, tenant));
+  // The monthly partitions of the whole span, as the retention job would have created them at the time.
+  await pool.query("SELECT trailkeeper_ensure_event_partitions($1, $2)", [new Date(end - spanMs), new Date(end)]);
   let head = (await pool.query<{ seq: number; hash: string }>("SELECT seq, hash FROM chain_heads WHERE tenant = $1", [tenant])).rows[0]!;
   head = { seq: Number(head.seq), hash: head.hash };
   const client = new pg.Client({ connectionString: url });

@@ -3,9 +3,11 @@ import { z } from "zod";
 import { createTenant } from "@trailkeeper/core/db/event-store.ts";
 import { inTransaction, type Pool } from "@trailkeeper/core/db/pool.ts";
 import { storableText, tenantIdSchema } from "@trailkeeper/core/events/model.ts";
+import type { NoteSigner } from "@trailkeeper/core/integrity/signing-key.ts";
 import { requireAdmin } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import { createApiKey, listApiKeys, revokeApiKey, scopes, type ApiKeyResolver } from "../services/api-keys.ts";
+import { maxRetentionDays, pruneTenant, readRetention, setLegalHold, setRetentionDays } from "../services/retention.ts";
 import { defaultLinkScopes, defaultLinkTtlSeconds, listLinks, mintLink, revokeLink } from "../services/viewer-sessions.ts";
 import { mintedLinkBody, mintViewerLinkSchema, optionalJsonBody, requestOrigin } from "./console-sessions.ts";
 import { jsonBody } from "./events.ts";
@@ -16,6 +18,9 @@ export const createApiKeySchema = z
     scopes: z.array(z.enum(scopes)).min(1).refine((s) => new Set(s).size === s.length, "scopes must not repeat"),
     name: storableText(128).optional(),
   });
+
+export const retentionSchema = z.strictObject({ retentionDays: z.number().int().min(1).max(maxRetentionDays).nullable() });
+export const legalHoldSchema = z.strictObject({ hold: z.boolean(), reason: storableText(512).optional() });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
@@ -35,7 +40,7 @@ async function tenantExists(pool: Pool, tenant: string): Promise<void> {
   if (res.rowCount === 0) throw new Problem(404, "unknown_tenant", `tenant ${tenant} does not exist`);
 }
 
-export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: ApiKeyResolver; publicUrl?: string | undefined }): Router {
+export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: ApiKeyResolver; publicUrl?: string | undefined; signer: NoteSigner; logName: string }): Router {
   const r = Router();
   const { pool } = deps;
   r.use("/v1/admin", requireAdmin(deps.adminToken));
@@ -90,6 +95,35 @@ export function adminRouter(deps: { pool: Pool; adminToken: string; resolver: Ap
     if (!z.uuid().safeParse(id).success) throw new Problem(404, "unknown_viewer_session", `no viewer session ${id}`);
     if (!(await revokeLink(pool, tenant, id, requestOrigin(req)))) throw new Problem(404, "unknown_viewer_session", `tenant ${tenant} has no unrevoked viewer session ${id}`);
     res.status(204).end();
+  });
+
+  r.get("/v1/admin/tenants/:tenant/retention", async (req, res) => {
+    const tenant = tenantParam(req);
+    await tenantExists(pool, tenant);
+    res.json(await readRetention(pool, tenant));
+  });
+
+  r.put("/v1/admin/tenants/:tenant/retention", jsonBody(), async (req, res) => {
+    const body = parse(retentionSchema, req.body);
+    const tenant = tenantParam(req);
+    await tenantExists(pool, tenant);
+    res.json(await setRetentionDays(pool, tenant, body.retentionDays));
+  });
+
+  r.put("/v1/admin/tenants/:tenant/legal-hold", jsonBody(), async (req, res) => {
+    const body = parse(legalHoldSchema, req.body);
+    const tenant = tenantParam(req);
+    await tenantExists(pool, tenant);
+    res.json(await setLegalHold(pool, tenant, body.hold, body.reason ?? null));
+  });
+
+  // Prunes now what the periodic job would prune on its next round.
+  r.post("/v1/admin/tenants/:tenant/prune", async (req, res) => {
+    const tenant = tenantParam(req);
+    await tenantExists(pool, tenant);
+    const result = await pruneTenant(pool, deps.signer, deps.logName, tenant);
+    if (result.skipped === "legal_hold") throw new Problem(409, "legal_hold", `tenant ${tenant} is under legal hold: nothing is pruned until it is released`);
+    res.json(result);
   });
   return r;
 }

@@ -29,8 +29,8 @@ export function integrityRouter(deps: { pool: Pool; reads: ReadReplica; resolver
     // apply it, like an export's head, else the primary verifies.
     const result = await deps.reads.read("verify", tenant, (db) => verifyStoredChain(db, deps.verifier, tenant, p.fromSeq, p.toSeq, deps.streamingReads.limits.statementTimeoutMs), { needSeq: p.toSeq })
       .finally(done);
-    const { ok, checked, headSeq, headHash, failure } = result;
-    res.json({ ok, checked, headSeq, headHash, ...(failure ? { failure } : {}) });
+    const { ok, checked, headSeq, headHash, failure, prunedThrough } = result;
+    res.json({ ok, checked, headSeq, headHash, ...(prunedThrough === undefined ? {} : { prunedThrough }), ...(failure ? { failure } : {}) });
   });
 
   r.get("/v1/integrity/checkpoints", scope, async (req, res) => {

@@ -1,10 +1,26 @@
 import { checkpointsAt, latestMerkleCheckpoint, type StoredCheckpoint } from "@trailkeeper/core/db/checkpoints.ts";
 import { readAppendHead } from "@trailkeeper/core/db/event-store.ts";
-import { consistencyProof, inclusionProof, inclusionProofs, treeRootsAt } from "@trailkeeper/core/db/merkle-tree.ts";
+import { consistencyProof, inclusionProof, inclusionProofs, MerkleNodeMissingError, treeRootsAt } from "@trailkeeper/core/db/merkle-tree.ts";
 import type { Pool, Queryable } from "@trailkeeper/core/db/pool.ts";
 import { leafHash } from "@trailkeeper/core/integrity/merkle.ts";
 import { proofBundleFormat, type ProofBundle } from "@trailkeeper/core/integrity/proof-bundle.ts";
 import { Problem } from "../problem.ts";
+import { latestBoundary } from "./retention.ts";
+
+/**
+ * Runs a proof computation; one that needs leaves retention removed is answered 410 (docs/operations.md,
+ * "Retention"): proofs of kept events, and trees at least as large as the boundary, never do.
+ */
+async function unlessPruned<T>(db: Queryable, tenant: string, compute: () => Promise<T>): Promise<T> {
+  try {
+    return await compute();
+  } catch (err) {
+    if (!(err instanceof MerkleNodeMissingError)) throw err;
+    const boundary = await latestBoundary(db, tenant);
+    if (!boundary) throw err;
+    throw new Problem(410, "pruned", `this proof needs events at or below seq ${boundary.seq}, which retention removed; ask for tree sizes of at least ${boundary.seq}`);
+  }
+}
 
 /** Proof hashes are base64, as on a checkpoint's root hash line (and Go's tlog.Hash in JSON). */
 const b64 = (h: Buffer) => h.toString("base64");
@@ -50,9 +66,9 @@ export async function eventInclusionProof(pool: Pool, tenant: string, id: string
   const seq = Number(event.seq);
   const treeSize = await resolveSize(pool, tenant, "size", size);
   if (seq > treeSize) throw new Problem(400, "invalid_tree_size", `event ${id} (seq ${seq}) is not in the tree of ${treeSize} events`, [{ path: "size", message: `must be at least ${seq}` }]);
-  const [proof, [root], checkpoints] = await Promise.all([
+  const [proof, [root], checkpoints] = await unlessPruned(pool, tenant, () => Promise.all([
     inclusionProof(pool, tenant, seq, treeSize), treeRootsAt(pool, tenant, [treeSize]), checkpointsAt(pool, tenant, [treeSize]),
-  ]);
+  ]));
   return {
     id, seq, hash: event.hash, leafIndex: seq - 1, treeSize, leafHash: b64(leafHash(event.hash)), rootHash: b64(root!), proof: proof.map(b64),
     checkpoint: checkpoints.get(treeSize) ?? null,
@@ -62,9 +78,9 @@ export async function eventInclusionProof(pool: Pool, tenant: string, id: string
 export async function treeConsistencyProof(pool: Pool, tenant: string, from: number, to: number | undefined): Promise<ConsistencyProofBody> {
   const toSize = await resolveSize(pool, tenant, "to", to);
   if (from > toSize) throw new Problem(400, "invalid_tree_size", `from (${from}) is above to (${toSize})`, [{ path: "from", message: `must be at most ${toSize}` }]);
-  const [proof, [fromRoot, toRoot], checkpoints] = await Promise.all([
+  const [proof, [fromRoot, toRoot], checkpoints] = await unlessPruned(pool, tenant, () => Promise.all([
     consistencyProof(pool, tenant, from, toSize), treeRootsAt(pool, tenant, [from, toSize]), checkpointsAt(pool, tenant, [from, toSize]),
-  ]);
+  ]));
   return {
     from, to: toSize, fromRoot: b64(fromRoot!), toRoot: b64(toRoot!), proof: proof.map(b64),
     fromCheckpoint: checkpoints.get(from) ?? null, toCheckpoint: checkpoints.get(toSize) ?? null,
@@ -85,7 +101,7 @@ export async function proofBundle(pool: Pool, tenant: string, seqs: readonly num
   const beyond = unique.find((s) => s > checkpoint.seq);
   if (beyond !== undefined) throw new Problem(400, "invalid_tree_size", `seq ${beyond} is not in the tree of ${checkpoint.seq} events`, [{ path: "seqs", message: `must be at most ${checkpoint.seq}` }]);
   const events = await pool.query<{ seq: string; hash: string }>("SELECT seq, hash FROM events WHERE tenant = $1 AND seq = ANY($2::bigint[]) ORDER BY seq", [tenant, unique]);
-  const proofs = await inclusionProofs(pool, tenant, events.rows.map((e) => Number(e.seq)), checkpoint.seq);
+  const proofs = await unlessPruned(pool, tenant, () => inclusionProofs(pool, tenant, events.rows.map((e) => Number(e.seq)), checkpoint.seq));
   return {
     format: proofBundleFormat, tenant, treeSize: checkpoint.seq, checkpoint: { seq: checkpoint.seq, note: checkpoint.note },
     proofs: events.rows.map((e, i) => ({ seq: Number(e.seq), hash: e.hash, proof: proofs[i]!.map(b64) })),

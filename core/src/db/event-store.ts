@@ -144,7 +144,8 @@ async function insertEvents(client: PoolClient, events: readonly StoredEvent[]):
  * events, or does nothing at all when the head is no longer `expected` (another writer appended since). The
  * UPDATE takes the head's row lock; if a concurrent writer holds it, PostgreSQL re-checks the condition against
  * that writer's committed head, so two writers can never both match. The events' ids must be new (generated
- * by the caller): a stored id fails the statement on the unique (tenant, id) index, writing nothing.
+ * by the caller): since events is partitioned by time, no index can refuse an id stored in another partition
+ * (ADR 0008), so ids a client chose go through appendToChain, which looks them up under the head's lock.
  *
  * Compared with appendToChain (BEGIN, SELECT … FOR UPDATE, INSERT, UPDATE, NOTIFY, COMMIT) this is one round
  * trip, and no lock is held while this process's event loop is busy elsewhere. The Merkle frontier moves with

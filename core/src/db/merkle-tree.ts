@@ -4,6 +4,15 @@ import {
 import { insertMerkleNodes, lockChainHead } from "./event-store.ts";
 import { inTransaction, type Pool, type Queryable } from "./pool.ts";
 
+/** A node a proof or root needs is not stored: its leaves were pruned by retention, or the store is damaged. */
+export class MerkleNodeMissingError extends Error {
+  readonly node: NodeKey;
+  constructor(tenant: string, node: NodeKey) {
+    super(`tenant ${tenant}: Merkle node ${nodeKeyId(node)} is not stored`);
+    this.node = node;
+  }
+}
+
 /** Reads leaf hashes (level 0, from the events' chain hashes) and stored interior nodes of one tenant's tree. */
 export function merkleNodeReader(db: Queryable, tenant: string): NodeReader {
   return async (keys: readonly NodeKey[]) => {
@@ -20,7 +29,7 @@ export function merkleNodeReader(db: Queryable, tenant: string): NodeReader {
     for (const e of events.rows) found.set(nodeKeyId({ level: 0, index: Number(e.seq) - 1 }), leafHash(e.hash));
     for (const n of nodes.rows) found.set(nodeKeyId({ level: n.level, index: Number(n.idx) }), n.hash);
     const missing = keys.find((k) => !found.has(nodeKeyId(k)));
-    if (missing) throw new Error(`tenant ${tenant}: Merkle node ${nodeKeyId(missing)} is not stored`);
+    if (missing) throw new MerkleNodeMissingError(tenant, missing);
     return found;
   };
 }

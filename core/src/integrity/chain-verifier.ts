@@ -1,7 +1,7 @@
 import { checkLink, genesisHash, type ChainFault, type ChainHead } from "../events/chain.ts";
 import type { StoredEvent } from "../events/model.ts";
 
-export type VerifyFailureReason = ChainFault["kind"] | "checkpoint_mismatch" | "truncated" | "head_mismatch" | "checkpoint_signature_invalid" | "inclusion_proof_invalid" | "fork" | "consistency_proof_invalid";
+export type VerifyFailureReason = ChainFault["kind"] | "checkpoint_mismatch" | "truncated" | "head_mismatch" | "checkpoint_signature_invalid" | "inclusion_proof_invalid" | "fork" | "consistency_proof_invalid" | "retention_boundary_invalid";
 
 export interface VerifyFailure {
   seq: number;

@@ -117,12 +117,13 @@ export function verifyParsedExport(parsed: ParsedExport, opts: VerifyOptions = {
   if (first.seq === 1 && !filtered) checkMerkleRoots(events, [...checkpoints, ...bundles.map((b) => b.checkpoint)], walker);
   const proven = proveInclusion(events, bundles, walker);
   const notes = checkTail(checkpoints, last, walker);
+  const startsAt = filtered ? undefined : startNote(first, pinned, walker);
   const r = walker.finish({ complete: false });
 
   const failure = r.failure;
   if (filtered) notes.push("filtered export: each event's integrity is proven, completeness cannot be shown");
   if (bundles.length > 0) notes.push(`inclusion proven for ${proven} of ${events.length} events in the signed Merkle tree of size ${[...new Set(bundles.map((b) => b.checkpoint.seq))].join(", ")}`);
-  if (first.seq !== 1 && !filtered) notes.push(`the export starts at seq ${first.seq}: continuity is proven from there, not from the chain's start`);
+  if (startsAt) notes.push(startsAt);
   if (witness) notes.push(...witnessNotes(witness));
   return {
     exitCode: failure ? exitCodes.tampered : exitCodes.valid,
@@ -131,6 +132,20 @@ export function verifyParsedExport(parsed: ParsedExport, opts: VerifyOptions = {
     filtered, missing: r.missing, checkpointsMatched: r.checkpointsMatched, proven,
     ...(failure ? { failure } : {}), notes, ...(witness ? { witness } : {}),
   };
+}
+
+/**
+ * Where continuity is proven from when the export does not start at seq 1. A signed checkpoint of the seq just
+ * before it (the checkpoint sealing a retention boundary, docs/operations.md "Retention") anchors the first link.
+ */
+function startNote(first: StoredEvent, pinned: ReadonlyMap<number, string>, walker: ChainVerifier): string | undefined {
+  if (first.seq === 1) return undefined;
+  const anchor = pinned.get(first.seq - 1);
+  if (anchor === undefined) return `the export starts at seq ${first.seq}: continuity is proven from there, not from the chain's start`;
+  if (anchor !== first.prevHash) {
+    walker.fail({ seq: first.seq, reason: "checkpoint_mismatch", message: `the signed checkpoint at seq ${first.seq - 1} has hash ${anchor}, but the export's first event links to ${first.prevHash}` });
+  }
+  return `the export starts at seq ${first.seq}, after the signed checkpoint at seq ${first.seq - 1} (a retention boundary when events before it were pruned): continuity is proven from that checkpoint`;
 }
 
 /** A checkpoint beyond the export signed before the export's time proves a truncated tail; later ones are listed. */

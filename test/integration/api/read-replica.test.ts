@@ -70,7 +70,10 @@ async function eventRowsReadOnStandby(): Promise<number> {
   const standby = new pg.Client({ connectionString: replicaUrl });
   await standby.connect();
   try {
-    const r = await standby.query("SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n FROM pg_stat_user_tables WHERE relname = 'events'");
+    // events is partitioned: its partitions carry the statistics.
+    const r = await standby.query(
+      "SELECT sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)",
+    );
     return (r.rows[0]?.n as number | undefined) ?? 0;
   } finally {
     await standby.end();

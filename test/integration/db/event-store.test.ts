@@ -84,14 +84,4 @@ describe("appendAtHead (optimistic append)", () => {
       locker.release();
     }
   });
-
-  it("fails without writing anything when an id is already stored", async () => {
-    const head = await tenantWithEvents("opt-dup", 1);
-    const stored = (await db.pool.query<{ id: string }>("SELECT id FROM events WHERE tenant = 'opt-dup'")).rows[0]!.id;
-    const events = pending("opt-dup", 2);
-    events[1] = { ...events[1]!, id: stored };
-    await expect(appendAtHead(db.pool, "opt-dup", head, events)).rejects.toThrow(/duplicate key/);
-    expect(await headOf("opt-dup")).toEqual(head);
-    expect(await countOf("opt-dup")).toBe(1);
-  });
 });
