@@ -5,14 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { deleteThroughBoundary, sealBoundary } from "../../../api-server/src/services/retention.ts";
-import { appendToChain } from "../../../core/src/db/event-store.ts";
-import { inTransaction } from "../../../core/src/db/pool.ts";
-import { eventInputSchema, toPendingEvent } from "../../../core/src/events/model.ts";
 import { uuidv7 } from "../../../core/src/ids.ts";
 import { verifyConsistency, verifyInclusion } from "../../../core/src/integrity/merkle.ts";
 import { signCheckpoint } from "../../../core/src/integrity/checkpoint-note.ts";
 import { loadSigningKey } from "../../../core/src/integrity/signing-key.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
+import { appendReceivedAt } from "../../support/received-at.ts";
 import { call, sampleEvent, startTestApi, tenantWithKey, testAdminToken, testSigningKeyFile } from "../../support/api.ts";
 
 let db: TestDatabase;
@@ -35,11 +33,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Appends `n` events received at `at` (as if ingested then) straight into the tenant's chain. */
-async function appendReceivedAt(tenant: string, n: number, at: string): Promise<void> {
-  const pending = Array.from({ length: n }, () => toPendingEvent(eventInputSchema.parse(sampleEvent()), tenant, uuidv7(), new Date(at)));
-  await inTransaction(db.pool, (c) => appendToChain(c, tenant, pending));
-}
+const appendOld = (tenant: string, n: number, at: string) => appendReceivedAt(db.pool, tenant, n, at);
 
 const rows = async (tenant: string) =>
   (await db.pool.query<{ seq: string; action: string; details: string | null }>("SELECT seq, action, details FROM events WHERE tenant = $1 ORDER BY seq", [tenant])).rows.map((r) => ({ ...r, seq: Number(r.seq) }));
@@ -65,8 +59,8 @@ const newTenant = async (tenant: string) => expect((await call(api.url, "POST", 
 /** A tenant with 40 events in January 2025, 20 in February 2025 and 10 ingested now, and a key to read them. */
 async function oldTrail(tenant: string): Promise<string> {
   await newTenant(tenant);
-  await appendReceivedAt(tenant, 40, "2025-01-15T10:00:00Z");
-  await appendReceivedAt(tenant, 20, "2025-02-10T10:00:00Z");
+  await appendOld(tenant, 40, "2025-01-15T10:00:00Z");
+  await appendOld(tenant, 20, "2025-02-10T10:00:00Z");
   // The key is made now, after the old events: its apikey.create event is the first one received now.
   const key = await tenantWithKey(api.url, tenant, ["events:write", "events:read", "events:export", "integrity:read"]);
   const res = await call(api.url, "POST", "/v1/events", { token: key, body: { events: Array.from({ length: 10 }, () => sampleEvent()) } });
@@ -79,7 +73,7 @@ describe("retention", () => {
     const key = await oldTrail("ret-a");
     // Another tenant's rows in the same January partition, which keeps it (no retention for that tenant).
     await newTenant("ret-other");
-    await appendReceivedAt("ret-other", 5, "2025-01-20T10:00:00Z");
+    await appendOld("ret-other", 5, "2025-01-20T10:00:00Z");
     await api.checkpointer.runOnce(true);
     const before = (await call(api.url, "GET", "/v1/integrity/checkpoints/latest", { token: key })).body as { seq: number; root: string };
 
@@ -158,8 +152,8 @@ describe("retention", () => {
   it("drops partitions left empty before the cutoff", async () => {
     await newTenant("ret-drop");
     await db.pool.query("SELECT trailkeeper_ensure_event_partitions('2024-03-01', '2024-04-01')");
-    await appendReceivedAt("ret-drop", 32, "2024-03-05T00:00:00Z");
-    await appendReceivedAt("ret-drop", 3, "2025-03-05T00:00:00Z");
+    await appendOld("ret-drop", 32, "2024-03-05T00:00:00Z");
+    await appendOld("ret-drop", 3, "2025-03-05T00:00:00Z");
     const key = await tenantWithKey(api.url, "ret-drop", ["events:read", "integrity:read"]);
     expect((await admin("PUT", "ret-drop/retention", { retentionDays: 300 })).status).toBe(200);
     const r = await admin("POST", "ret-drop/prune");

@@ -3,13 +3,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { ensureEventPartitions } from "../../../api-server/src/services/retention.ts";
-import { appendToChain, createTenant } from "../../../core/src/db/event-store.ts";
+import { createTenant } from "../../../core/src/db/event-store.ts";
 import { listMigrations, migrate } from "../../../core/src/db/migrate.ts";
 import { createPool, inTransaction, type Pool } from "../../../core/src/db/pool.ts";
-import { eventInputSchema, toPendingEvent } from "../../../core/src/events/model.ts";
-import { uuidv7 } from "../../../core/src/ids.ts";
 import { assertChainValid } from "../../support/chain-check.ts";
-import { sampleEvent } from "../../support/api.ts";
+import { appendReceivedAt } from "../../support/received-at.ts";
 
 /** A database migrated only up to (not including) `before`, as an installation of an older release would be. */
 async function databaseBefore(before: string): Promise<{ pool: Pool; drop(): Promise<void> }> {
@@ -39,18 +37,13 @@ async function databaseBefore(before: string): Promise<{ pool: Pool; drop(): Pro
   };
 }
 
-async function append(pool: Pool, tenant: string, n: number, at: string): Promise<void> {
-  const pending = Array.from({ length: n }, () => toPendingEvent(eventInputSchema.parse(sampleEvent()), tenant, uuidv7(), new Date(at)));
-  await inTransaction(pool, (c) => appendToChain(c, tenant, pending));
-}
-
 describe("partitioning an existing events table (migration 0015)", () => {
   let db: Awaited<ReturnType<typeof databaseBefore>>;
   beforeAll(async () => {
     db = await databaseBefore("0015");
     await inTransaction(db.pool, (c) => createTenant(c, "legacy"));
-    await append(db.pool, "legacy", 30, "2026-10-03T08:00:00Z");
-    await append(db.pool, "legacy", 20, "2026-12-01T08:00:00Z");
+    await appendReceivedAt(db.pool, "legacy", 30, "2026-10-03T08:00:00Z");
+    await appendReceivedAt(db.pool, "legacy", 20, "2026-12-01T08:00:00Z");
     expect(await migrate(db.pool)).toEqual(expect.arrayContaining(["0015_partitions_and_retention"]));
   }, 120_000);
   afterAll(async () => db?.drop());
@@ -70,7 +63,7 @@ describe("partitioning an existing events table (migration 0015)", () => {
   });
 
   it("appends after the migration, and keeps the old events append-only", async () => {
-    await append(db.pool, "legacy", 5, new Date().toISOString());
+    await appendReceivedAt(db.pool, "legacy", 5, new Date().toISOString());
     expect(await assertChainValid(db.pool, "legacy")).toBe(55);
     await expect(db.pool.query("UPDATE events_before_partitioning SET actor_id = 'x' WHERE seq = 1")).rejects.toThrow(/append-only/);
     await expect(db.pool.query("DELETE FROM events_before_partitioning WHERE seq = 1")).rejects.toThrow(/append-only/);
@@ -94,10 +87,10 @@ describe("partitions ahead and the default partition", () => {
   });
 
   it("never refuses an event for want of a partition, and leaves a month with default rows to the default partition", async () => {
-    await append(db.pool, "t", 3, "2031-05-05T00:00:00Z");
+    await appendReceivedAt(db.pool, "t", 3, "2031-05-05T00:00:00Z");
     expect((await db.pool.query("SELECT 1 FROM events_default WHERE tenant = 't'")).rowCount).toBe(3);
     expect(await ensureEventPartitions(db.pool, new Date("2031-05-20T00:00:00Z"))).not.toContain("events_y2031m05");
-    await append(db.pool, "t", 2, "2031-05-06T00:00:00Z");
+    await appendReceivedAt(db.pool, "t", 2, "2031-05-06T00:00:00Z");
     expect((await db.pool.query("SELECT 1 FROM events_default WHERE tenant = 't'")).rowCount).toBe(5);
     expect(await assertChainValid(db.pool, "t")).toBe(5);
     await expect(db.pool.query("TRUNCATE events_default")).rejects.toThrow(/append-only/);
