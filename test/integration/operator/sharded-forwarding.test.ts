@@ -10,7 +10,8 @@ import { metricValue, spawnOperator, testOperatorEnv, type OperatorProcess } fro
 
 /**
  * Forwarding across operator replicas (docs/operator.md, "Forwarding across replicas"): three operator processes
- * share eight destinations of one tenant while events arrive; one is killed with SIGKILL, another stopped cleanly.
+ * share eight destinations of one tenant while events arrive; one is killed with SIGKILL, another stopped cleanly,
+ * and a fourth joins the survivor.
  */
 const kube = testKube(inject("kubeconfigPath"));
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
@@ -59,6 +60,15 @@ function spreadNames(): string[] {
     const members = ["a", "b", "c"].map((s) => `shard-${i}-${s}`);
     const owners = new Set(names.map((n) => ownerOf(uidOf.get(n)!, members)));
     if (owners.size === 3) return members;
+  }
+}
+
+/** A name for a replica that joins `survivor` and wins some, but not all, of the destinations. */
+function joiningName(survivor: string): string {
+  for (let i = 0; ; i++) {
+    const owners = expectedOwners([survivor, `join-${i}`]);
+    const won = names.filter((n) => owners.get(n) === `join-${i}`).length;
+    if (won > 0 && won < names.length) return `join-${i}`;
   }
 }
 
@@ -141,6 +151,13 @@ describe("forwarding across three operator replicas", () => {
     await waitForOwners(new Map(names.map((n) => [n, survivor])), 10_000);
     expect(Date.now() - stopping).toBeLessThan(leaseSeconds * 1000);
 
+    // A replica that joins while events arrive takes over its share once the survivor sees it and lets go.
+    await new Promise((r) => setTimeout(r, 1000));
+    const joiner = joiningName(survivor);
+    const movedOnJoin = names.filter((n) => expectedOwners([survivor, joiner]).get(n) === joiner);
+    await replica(joiner);
+    await waitForOwners(expectedOwners([survivor, joiner]), 30_000);
+
     await new Promise((r) => setTimeout(r, 1000));
     const appended = await appender.stop();
     // Every event reaches every destination.
@@ -149,10 +166,11 @@ describe("forwarding across three operator replicas", () => {
     for (const n of names) {
       const seqs = receivedBy(n);
       const duplicates = seqs.length - new Set(seqs).size;
-      const moves = (movedOnKill.includes(n) ? 1 : 0) + (movedOnStop.includes(n) ? 1 : 0);
+      const moves = [movedOnKill, movedOnStop, movedOnJoin].filter((moved) => moved.includes(n)).length;
       expect(duplicates, `${n}: ${duplicates} duplicates after ${moves} moves`).toBeLessThanOrEqual(moves * batchSize);
     }
     expect(movedOnKill.length).toBeGreaterThan(0);
     expect(movedOnStop.length).toBeGreaterThan(0);
-  }, 150_000);
+    expect(movedOnJoin.length).toBeGreaterThan(0);
+  }, 180_000);
 });
