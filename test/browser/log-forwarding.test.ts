@@ -225,6 +225,27 @@ describe("keyboard only", () => {
 });
 
 describe("the New form", () => {
+  it("appears once, when the server has said how it saves, so nothing typed is lost to a second mount", async () => {
+    const page = await signedIn();
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    await page.route("**/v1/config/capabilities", async (route) => {
+      await answered;
+      await route.continue();
+    });
+    // Counts every time the Namespace field is put into the document, however briefly.
+    await page.addInitScript(`window.mounts = 0; new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) if (n instanceof Element && (n.id === "f-_namespace" || n.querySelector("#f-_namespace"))) window.mounts++; }).observe(document, { childList: true, subtree: true });`);
+    await page.goto("/log-forwarding/new");
+    await page.getByRole("status").getByText("Loading…").waitFor();
+    expect(await page.evaluate("window.mounts")).toBe(0);
+    answer();
+    await page.getByLabel("Namespace", { exact: true }).fill("acme-prod");
+    await page.getByLabel("Name", { exact: true }).fill("typed-early");
+    expect(await page.getByLabel("Namespace", { exact: true }).inputValue()).toBe("acme-prod");
+    expect(await page.evaluate("window.mounts")).toBe(1);
+    await page.context().close();
+  });
+
   it("validates with the CRD's rules per field, focuses the first problem and sends nothing", async () => {
     const page = await signedIn();
     const sent: string[] = [];

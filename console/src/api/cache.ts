@@ -26,9 +26,16 @@ export function clearCache(): void {
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError({ status: 0, title: "Error", detail: String((e as Error)?.message ?? e) }));
 
-/** Loads `key` once (or on reload) and keeps the answer; `key` null means "not now". */
+/**
+ * Loads `key` once (or on reload) and keeps the answer; `key` null means "not now". A key not cached yet is loading
+ * from the first render on: a caller that takes "not loading and no data" as an answer (useCapabilities) must not
+ * see that state before the request starts, or it renders a form that is torn down when the request does start.
+ */
 export function useResource<T>(key: string | null, load: () => Promise<T>): Resource<T> {
-  const [state, setState] = useState<{ key: string | null; data?: T; error?: ApiError; loading: boolean }>(() => ({ key, data: key ? (resources.get(key) as T | undefined) : undefined, loading: false }));
+  const [state, setState] = useState<{ key: string | null; data?: T; error?: ApiError; loading: boolean }>(() => {
+    const cached = key !== null && resources.has(key);
+    return { key, data: cached ? (resources.get(key) as T) : undefined, loading: key !== null && !cached };
+  });
   const fetchNow = useCallback(() => {
     if (!key) return;
     let live = true;
