@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseDuration } from "@trailkeeper/core/crd/duration.ts";
 import { exitCodes, notesFromCheckpointFile, parseExport, UnusableInputError, verifyParsedExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
+import { readFileShared } from "@trailkeeper/core/integrity/export-lines.ts";
 import { parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
 import { witnessOptions } from "./cli-witness.ts";
 
@@ -27,7 +27,8 @@ const usage = `Usage:
       --public-key FILE  verifier key (name+id+base64), the JSON of GET /v1/integrity/public-key, or a PEM
                          key with --key-name
       --filtered         the export was filtered: prove each event, not completeness
-      --proofs FILE      a proof bundle (POST /v1/integrity/proofs): prove every event's inclusion in its signed tree
+      --proofs FILE      a proof bundle (POST /v1/integrity/proofs, format 1 or 2): prove every event's inclusion in its
+                         signed tree
       --witnessed PATH   checkpoint notes from a witness copy: a note or checkpoint JSON file, or a directory of
                          .note files (e.g. a copy of the bucket's checkpoints/<tenant>/); checks forks, the export
                          against them, and consistency between consecutive ones
@@ -119,6 +120,8 @@ async function consoleLink(positionals: string[], values: { ttl?: string; scopes
   if (!tenant || extra !== undefined) fail(usage);
   let ttlSeconds: number | undefined;
   if (values.ttl !== undefined) {
+    // Loaded here: it brings zod, a quarter of a second of start-up that `verify` does not need.
+    const { parseDuration } = await import("@trailkeeper/core/crd/duration.ts");
     try {
       ttlSeconds = parseDuration(values.ttl) / 1000;
     } catch {
@@ -137,8 +140,13 @@ async function consoleLink(positionals: string[], values: { ttl?: string; scopes
 }
 
 function readText(file: string): string {
+  return readBytes(file).toString("utf8");
+}
+
+/** `shared`: into shared memory, which a worker thread of the verifier reads without a copy. */
+function readBytes(file: string, shared = false): Buffer {
   try {
-    return readFileSync(file, "utf8");
+    return shared ? readFileShared(file) : readFileSync(file);
   } catch (err) {
     return fail(`cannot read ${file}: ${(err as Error).message}`);
   }
@@ -179,7 +187,8 @@ async function verify(args: string[]): Promise<void> {
     }
     const notes = (values.checkpoint ?? []).flatMap((f) => notesFromCheckpointFile(readText(f)).map((text, i) => ({ name: `${f} #${i + 1}`, text })));
     const proofBundles = (values.proofs ?? []).map(readText);
-    const parsed = parseExport(readText(file));
+    // Bytes, not text: a JSONL line in canonical form is hashed as it stands (docs/integrity.md §5).
+    const parsed = parseExport(readBytes(file, true));
     const opts = { notes, verifier, filtered: values.filtered === true, proofBundles };
     const report = verifyParsedExport(parsed, { ...opts, ...(await witnessOptions(parsed, opts, values)) });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

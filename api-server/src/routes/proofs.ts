@@ -4,6 +4,7 @@ import type { Pool } from "@trailkeeper/core/db/pool.ts";
 import { requireScope } from "../auth.ts";
 import { fieldErrors, Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
+import { multiProofBundleFormat, proofBundleFormat } from "@trailkeeper/core/integrity/proof-bundle.ts";
 import { eventInclusionProof, maxBundleEvents, proofBundle, treeConsistencyProof } from "../services/proofs.ts";
 import { jsonBody } from "./json-body.ts";
 import { parseQuery } from "./query-params.ts";
@@ -14,6 +15,7 @@ const consistencyParams = z.object({ from: treeSize, to: treeSize.optional() });
 const bundleRequest = z.strictObject({
   seqs: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).min(1).max(maxBundleEvents),
   size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  format: z.enum([proofBundleFormat, multiProofBundleFormat], { message: `format must be ${proofBundleFormat} or ${multiProofBundleFormat}` }).optional(),
 });
 
 /** Merkle inclusion and consistency proofs (docs/integrity.md §5, docs/api.md). */
@@ -35,7 +37,7 @@ export function proofsRouter(deps: { pool: Pool; resolver: ApiKeyResolver }): Ro
   r.post("/v1/integrity/proofs", scope, jsonBody(), async (req, res) => {
     const body = bundleRequest.safeParse(req.body);
     if (!body.success) throw new Problem(400, "invalid_request", "the request body is not valid", fieldErrors(body.error));
-    res.json(await proofBundle(deps.pool, req.principal!.tenant, body.data.seqs, body.data.size));
+    res.json(await proofBundle(deps.pool, req.principal!.tenant, body.data.seqs, body.data.size, body.data.format));
   });
   return r;
 }

@@ -1,9 +1,10 @@
 import { checkpointsAt, latestMerkleCheckpoint, type StoredCheckpoint } from "@trailkeeper/core/db/checkpoints.ts";
 import { readAppendHead } from "@trailkeeper/core/db/event-store.ts";
-import { consistencyProof, inclusionProof, inclusionProofs, MerkleNodeMissingError, treeRootsAt } from "@trailkeeper/core/db/merkle-tree.ts";
+import { consistencyProof, inclusionProof, inclusionProofs, MerkleNodeMissingError, merkleNodeReader, treeRootsAt } from "@trailkeeper/core/db/merkle-tree.ts";
 import type { Pool, Queryable } from "@trailkeeper/core/db/pool.ts";
-import { leafHash } from "@trailkeeper/core/integrity/merkle.ts";
-import { proofBundleFormat, type ProofBundle } from "@trailkeeper/core/integrity/proof-bundle.ts";
+import { leafHash, rangeHashes } from "@trailkeeper/core/integrity/merkle.ts";
+import { multiProofRanges } from "@trailkeeper/core/integrity/multi-proof.ts";
+import { multiProofBundleFormat, proofBundleFormat, type MultiProofBundle, type ProofBundle } from "@trailkeeper/core/integrity/proof-bundle.ts";
 import { Problem } from "../problem.ts";
 import { latestBoundary } from "./retention.ts";
 
@@ -94,16 +95,30 @@ export const maxBundleEvents = 10_000;
  * Inclusion proofs of the given events in the tree a signed Merkle checkpoint covers (the latest, or the one of
  * `size`), with that checkpoint: what `trailkeeper verify --proofs` needs to prove a filtered export.
  */
-export async function proofBundle(pool: Pool, tenant: string, seqs: readonly number[], size: number | undefined): Promise<ProofBundle> {
+export async function proofBundle(
+  pool: Pool, tenant: string, seqs: readonly number[], size: number | undefined, format: ProofBundle["format"] | MultiProofBundle["format"] = proofBundleFormat,
+): Promise<ProofBundle | MultiProofBundle> {
   const checkpoint = size === undefined ? await latestMerkleCheckpoint(pool, tenant) : (await checkpointsAt(pool, tenant, [size])).get(size);
   if (!checkpoint?.root) throw new Problem(404, "no_checkpoint", size === undefined ? "no Merkle checkpoint has been signed for this tenant yet" : `no Merkle checkpoint has been signed at size ${size}`);
   const unique = [...new Set(seqs)].sort((a, b) => a - b);
   const beyond = unique.find((s) => s > checkpoint.seq);
   if (beyond !== undefined) throw new Problem(400, "invalid_tree_size", `seq ${beyond} is not in the tree of ${checkpoint.seq} events`, [{ path: "seqs", message: `must be at most ${checkpoint.seq}` }]);
   const events = await pool.query<{ seq: string; hash: string }>("SELECT seq, hash FROM events WHERE tenant = $1 AND seq = ANY($2::bigint[]) ORDER BY seq", [tenant, unique]);
+  if (format === multiProofBundleFormat) return multiProofBundle(pool, tenant, checkpoint, events.rows);
   const proofs = await unlessPruned(pool, tenant, () => inclusionProofs(pool, tenant, events.rows.map((e) => Number(e.seq)), checkpoint.seq));
   return {
     format: proofBundleFormat, tenant, treeSize: checkpoint.seq, checkpoint: { seq: checkpoint.seq, note: checkpoint.note },
     proofs: events.rows.map((e, i) => ({ seq: Number(e.seq), hash: e.hash, proof: proofs[i]!.map(b64) })),
+  };
+}
+
+/** Format 2: one multi-proof (core/src/integrity/multi-proof.ts) for all the events, with their chain hashes. */
+async function multiProofBundle(pool: Pool, tenant: string, checkpoint: StoredCheckpoint, rows: readonly { seq: string; hash: string }[]): Promise<MultiProofBundle> {
+  const seqs = rows.map((e) => Number(e.seq));
+  const ranges = multiProofRanges(seqs.map((s) => s - 1), checkpoint.seq);
+  const nodes = await unlessPruned(pool, tenant, () => rangeHashes(ranges, merkleNodeReader(pool, tenant)));
+  return {
+    format: multiProofBundleFormat, tenant, treeSize: checkpoint.seq, checkpoint: { seq: checkpoint.seq, note: checkpoint.note },
+    seqs, hashes: rows.map((e) => e.hash), nodes: nodes.map(b64),
   };
 }

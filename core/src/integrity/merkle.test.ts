@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  consistencyRanges, decodeFrontier, emptyTree, emptyTreeRoot, encodeFrontier, extendTree, inclusionRanges, isStoredLevel, leafHash,
-  InclusionVerifier, nodeHash, nodeKeyId, rangeHashes, treeRoot, verifyConsistency, verifyInclusion, type NodeKey, type NodeReader, type TreeNode,
+  consistencyRanges, decodeFrontier, decodeHash, emptyTree, emptyTreeRoot, encodeFrontier, extendTree, inclusionRanges, isStoredLevel, leafHash,
+  InclusionVerifier, isHashText, leafHashBinary, leafHashText, nodeHashBinary, nodeHash, nodeHashText, RootBuilder, nodeKeyId, rangeHashes, treeRoot, verifyConsistency, verifyInclusion, type NodeKey, type NodeReader, type TreeNode,
 } from "./merkle.ts";
 
 const chainHash = (i: number) => createHash("sha256").update(`event ${i}`).digest("hex");
@@ -139,5 +139,74 @@ describe("InclusionVerifier (many proofs in one tree)", () => {
         }
       }
     }
+  });
+
+  it("takes proofs as base64 text, accepting only the one spelling Buffer writes (as text equality presumes)", () => {
+    const ls = leaves(77);
+    let seed = 11;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    // Other spellings Node's decoder maps to the same 32 bytes: URL-safe letters, no padding, stray low bits.
+    const respell = (t: string) => (/[+/]/.test(t) ? t.replace("+", "-").replace("/", "_") : round2(t));
+    const round2 = (t: string) => (rand(2) ? t.slice(0, -1) : `${t.slice(0, 42)}${String.fromCharCode(t.charCodeAt(42) + 1)}=`);
+    for (const size of [2, 5, 13, 77]) {
+      const root = mth(ls.slice(0, size));
+      for (const max of [1, 4096]) {
+        const v = new InclusionVerifier(size, root, max);
+        for (let round = 0; round < 300; round++) {
+          const m = round < size ? round : rand(size);
+          const proof = path(m, ls.slice(0, size)).map((p) => p.toString("base64"));
+          if (round % 4 === 1 && proof.length > 0) {
+            const at = rand(proof.length);
+            proof[at] = respell(proof[at]!);
+          } else if (round % 4 === 3 && proof.length > 0) {
+            proof[rand(proof.length)] = Buffer.alloc(33, 7).toString("base64");
+          }
+          // The reference spelling check, written out: what Buffer writes for 32 bytes, and nothing else.
+          const decoded = proof.map((t) => (Buffer.from(t, "base64").length === 32 && Buffer.from(t, "base64").toString("base64") === t ? Buffer.from(t, "base64") : undefined));
+          const expected = decoded.every((d) => d !== undefined) && verifyInclusion(m, size, ls[m]!, decoded as Buffer[], root);
+          expect(v.verify(m, ls[m]!, proof), `size ${size} max ${max} round ${round}`).toBe(expected);
+          if (round % 4 === 0) expect(expected).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+describe("hashing on text (the verifier's side)", () => {
+  it("gives the same hashes as on Buffers, and RootBuilder the roots of every size", () => {
+    const ls = leaves(70);
+    const b = new RootBuilder();
+    expect(b.root()).toBe(emptyTreeRoot.toString("hex"));
+    for (let i = 0; i < 70; i++) {
+      expect(leafHashText(chainHash(i))).toBe(ls[i]!.toString("base64"));
+      expect(leafHashBinary(chainHash(i))).toBe(ls[i]!.toString("latin1"));
+      b.append(leafHashBinary(chainHash(i)));
+      expect(b.root(), `size ${i + 1}`).toBe(mth(ls.slice(0, i + 1)).toString("hex"));
+    }
+    expect(nodeHashBinary(ls[0]!.toString("latin1"), ls[1]!.toString("latin1"))).toBe(nodeHash(ls[0]!, ls[1]!).toString("latin1"));
+    expect(nodeHashText(ls[0]!.toString("base64"), ls[1]!.toString("base64"))).toBe(nodeHash(ls[0]!, ls[1]!).toString("base64"));
+    expect(isHashText(ls[0]!.toString("base64"))).toBe(true);
+    expect(isHashText(ls[0]!.toString("base64url"))).toBe(false);
+  });
+});
+
+describe("decodeHash", () => {
+  it("accepts only standard padded base64 of 32 bytes, as Buffer writes it", () => {
+    const h = createHash("sha256").update("x").digest();
+    const t = h.toString("base64");
+    expect(decodeHash(t)).toEqual(h);
+    expect(Buffer.from(t.slice(0, -1), "base64")).toEqual(h);
+    expect(decodeHash(t.slice(0, -1))).toBeUndefined();
+    expect(decodeHash(t.replace(/[+/]/g, (c) => (c === "+" ? "-" : "_")) + (/[+/]/.test(t) ? "" : "x"))).toBeUndefined();
+    expect(decodeHash(`${t.slice(0, 42)}${String.fromCharCode(t.charCodeAt(42) + 1)}=`)).toBeUndefined();
+    expect(decodeHash(Buffer.alloc(33).toString("base64"))).toBeUndefined();
+    expect(decodeHash(Buffer.alloc(31).toString("base64"))).toBeUndefined();
+  });
+
+  it("makes verifyInclusion refuse elements that are not 32 bytes, which nodeHash would copy without complaint", () => {
+    const ls = leaves(2);
+    const root = mth(ls);
+    expect(verifyInclusion(0, 2, ls[0]!, [ls[1]!], root)).toBe(true);
+    expect(verifyInclusion(0, 2, ls[0]!, [Buffer.concat([ls[1]!, Buffer.from([9])])], root)).toBe(false);
   });
 });

@@ -56,6 +56,43 @@ export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return hash("sha256", nodeInput, "buffer");
 }
 
+/**
+ * The same hashes on base64 text (hashText's spelling), for verifiers that hash once per event: a digest returned
+ * as a string costs about a third of one returned as a new Buffer, and text compares with proof elements as is.
+ * Inputs must have passed isHashText (or come from these functions).
+ */
+export function leafHashText(chainHashHex: string): string {
+  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
+  return hash("sha256", leafInput, "base64");
+}
+
+export function nodeHashText(left: string, right: string): string {
+  nodeInput.write(left, 1, "base64");
+  nodeInput.write(right, 1 + hashSize, "base64");
+  return hash("sha256", nodeInput, "base64");
+}
+
+/**
+ * The same hashes as 32-character Latin-1 strings (one character per byte), the cheapest form to hash again: for a
+ * verifier that rebuilds whole trees (RootBuilder, multi-proofs) and compares only roots.
+ */
+export function leafHashBinary(chainHashHex: string): string {
+  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
+  return hash("sha256", leafInput, "binary");
+}
+
+export function nodeHashBinary(left: string, right: string): string {
+  nodeInput.write(left, 1, "latin1");
+  nodeInput.write(right, 1 + hashSize, "latin1");
+  return hash("sha256", nodeInput, "binary");
+}
+
+/** Standard padded base64 of 32 bytes as Buffer writes it: 42 letters, one whose two low bits are zero, and `=`. */
+const hashText = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/** Whether `text` is a hash in the one spelling Buffer writes (two texts are then the same hash exactly when equal). */
+export const isHashText = (text: unknown): text is string => typeof text === "string" && hashText.test(text);
+
 const pow2 = (level: number) => 2 ** level;
 const half = (n: number) => Math.floor(n / 2);
 const isOdd = (n: number) => n % 2 === 1;
@@ -103,8 +140,8 @@ function popCount(n: number): number {
   return count;
 }
 
-/** Largest power of two strictly below n (n ≥ 2). */
-function splitPoint(n: number): number {
+/** Largest power of two strictly below n (n ≥ 2): where RFC 6962's MTH splits a tree of n leaves. */
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -181,7 +218,8 @@ export function verifyInclusion(index: number, size: number, leaf: Buffer, proof
   let sn = size - 1;
   let r = leaf;
   for (const p of proof) {
-    if (sn === 0) return false;
+    // nodeHash would copy a shorter or longer element without complaint; a proof element is one SHA-256 hash.
+    if (sn === 0 || p.length !== hashSize) return false;
     if (isOdd(fn) || fn === sn) {
       r = nodeHash(p, r);
       while (!isOdd(fn) && fn !== 0) [fn, sn] = [half(fn), half(sn)];
@@ -220,41 +258,54 @@ export function verifyConsistency(from: number, to: number, fromRoot: Buffer, to
 }
 
 /**
+ * A proof element as the bundles carry it: the standard base64 of 32 bytes, exactly as Buffer writes it (44
+ * characters), or undefined. Only that one spelling is accepted, so that two elements are the same hash exactly
+ * when their texts are equal (Node's decoder would also take URL-safe letters, missing padding and stray bits).
+ */
+export function decodeHash(text: string): Buffer | undefined {
+  return isHashText(text) ? Buffer.from(text, "base64") : undefined;
+}
+
+/**
  * verifyInclusion for many proofs in one signed tree, as a proof-carrying export needs: every node and sibling of a
  * proof that verified is remembered (bounded, oldest first out), and a later proof stops hashing at the first node it
  * shares with them — about two hashes per event for consecutive events instead of log2(size). Nodes are kept per
  * level, each level's oldest first out, so the few nodes near the root that every proof shares are never pushed out
- * by the many near the leaves. The shortcut accepts a
- * proof only when its computed node equals the remembered one and each of its remaining elements equals the
- * remembered sibling at its place; in every other case the proof is verified in full, so it accepts exactly the
- * proofs verifyInclusion accepts (short of a SHA-256 collision).
+ * by the many near the leaves. Proofs are taken as base64 text (decodeHash) and nodes remembered as text: an
+ * element above the shared node is compared as text and never decoded, only the one or two that are hashed are.
+ * The shortcut accepts a proof only when its computed node equals the remembered one and each of its remaining
+ * elements equals the remembered sibling at its place; in every other case the proof is verified in full, so it
+ * accepts exactly the proofs verifyInclusion accepts with the elements decoded (short of a SHA-256 collision).
  */
 export class InclusionVerifier {
   readonly #size: number;
-  readonly #root: Buffer;
+  readonly #root: string;
   readonly #maxPerLevel: number;
-  /** Authenticated nodes by level, then index: a node of the tree of `size` leaves has one hash. */
-  readonly #known: Map<number, Buffer>[] = [];
+  /** Authenticated nodes by level, then index, as decodeHash's text: a node of the tree of `size` leaves has one hash. */
+  readonly #known: Map<number, string>[] = [];
 
   constructor(size: number, root: Buffer, maxNodesPerLevel = 4096) {
     this.#size = size;
-    this.#root = root;
+    this.#root = root.toString("base64");
     this.#maxPerLevel = maxNodesPerLevel;
   }
 
-  verify(index: number, leaf: Buffer, proof: readonly Buffer[]): boolean {
+  /** Whether `proof` (elements as Buffers or base64 text) shows `leaf` at `index` in the signed tree. */
+  verify(index: number, leaf: Buffer | string, proof: readonly (Buffer | string)[]): boolean {
     if (!(index >= 0 && index < this.#size)) return false;
-    return this.#walk(index, leaf, proof, true) || this.#walk(index, leaf, proof, false);
+    const texts = proof.map((p) => (typeof p === "string" ? p : p.toString("base64")));
+    const leafText = typeof leaf === "string" ? leaf : leaf.toString("base64");
+    return this.#walk(index, leafText, texts, true) || this.#walk(index, leafText, texts, false);
   }
 
   /** Walks the path as RFC 9162 §2.1.3.2 does, tracking each node's (level, index); with `shortcut`, stops at a known node. */
-  #walk(index: number, leaf: Buffer, proof: readonly Buffer[], shortcut: boolean): boolean {
-    // (level, index, hash) triples, flat: this runs once per event of an export.
-    const seen: (number | Buffer)[] = [];
+  #walk(index: number, leaf: string, proof: readonly string[], shortcut: boolean): boolean {
+    // (level, index, text) triples, flat: this runs once per event of an export.
+    const seen: (number | string)[] = [];
     let fn = index;
     let sn = this.#size - 1;
     let level = 0;
-    let r: Buffer | undefined = leaf;
+    let r: string | undefined = leaf;
     for (const p of proof) {
       if (sn === 0) return false;
       // A rightmost node without a sibling moves up unchanged until it is a right child; p is then its left sibling.
@@ -269,36 +320,78 @@ export class InclusionVerifier {
       const sibling = left ? fn - 1 : fn + 1;
       if (r === undefined) {
         // Above a known node: the rest of the proof must be the known siblings.
-        if (this.#meet(level, sibling, p) !== "known") return false;
+        if (this.#known[level]?.get(sibling) !== p) return false;
       } else {
+        if (!isHashText(p)) return false;
         seen.push(level, sibling, p);
-        r = left ? nodeHash(p, r) : nodeHash(r, p);
+        r = left ? nodeHashText(p, r) : nodeHashText(r, p);
       }
       fn = half(fn);
       sn = half(sn);
       level++;
       if (r !== undefined) {
-        const met = shortcut ? this.#meet(level, fn, r) : "new";
+        const met = this.#meet(level, fn, r, shortcut);
         if (met === "conflict") return false;
         if (met === "known") r = undefined;
-        else seen.push(level, fn, r);
+        else seen.push(level, fn, met);
       }
     }
-    if (sn !== 0 || (r !== undefined && !r.equals(this.#root))) return false;
-    for (let i = 0; i < seen.length; i += 3) this.#remember(seen[i] as number, seen[i + 1] as number, seen[i + 2] as Buffer);
+    if (sn !== 0 || (r !== undefined && r !== this.#root)) return false;
+    for (let i = 0; i < seen.length; i += 3) this.#remember(seen[i] as number, seen[i + 1] as number, seen[i + 2] as string);
     return true;
   }
 
-  /** Whether the computed node (level, index) is a known one (with this hash, or, a conflict, another). */
-  #meet(level: number, index: number, hash: Buffer): "known" | "new" | "conflict" {
-    const known = this.#known[level]?.get(index);
-    return known === undefined ? "new" : known.equals(hash) ? "known" : "conflict";
+  /** Whether the computed node (level, index) is a known one (with this hash, or, a conflict, another); else its text. */
+  #meet(level: number, index: number, text: string, shortcut: boolean): "known" | "conflict" | string {
+    const known = shortcut ? this.#known[level]?.get(index) : undefined;
+    return known === undefined ? text : known === text ? "known" : "conflict";
   }
 
-  #remember(level: number, index: number, h: Buffer): void {
+  #remember(level: number, index: number, text: string): void {
     const nodes = (this.#known[level] ??= new Map());
     if (nodes.has(index)) return;
     if (nodes.size >= this.#maxPerLevel) nodes.delete(nodes.keys().next().value!);
-    nodes.set(index, h);
+    nodes.set(index, text);
+  }
+}
+
+/**
+ * The roots of a tree built leaf by leaf (RFC 6962 MTH, as extendTree and treeRoot compute them), on Latin-1 hashes
+ * (leafHashBinary): what an offline verifier needs to compare the roots signed at many sizes with the export's leaves.
+ */
+export class RootBuilder {
+  size = 0;
+  /** Roots of the complete subtrees, left (largest) to right, one per set bit of size. */
+  readonly #frontier: string[] = [];
+  readonly #keepFrom: number;
+  /** Complete subtrees of at least 2^keepFrom leaves, by level then index, for a multi-proof check to reuse. */
+  readonly #kept: Map<number, string>[] = [];
+
+  /** `keepFromLevel`: keep the hashes of the complete subtrees of that level and above (subtree()). */
+  constructor(keepFromLevel = Infinity) {
+    this.#keepFrom = keepFromLevel;
+  }
+
+  append(leafBinary: string): void {
+    this.size += 1;
+    let h = leafBinary;
+    let level = 0;
+    for (let s = this.size; s % 2 === 0; s /= 2) {
+      h = nodeHashBinary(this.#frontier.pop()!, h);
+      level += 1;
+      if (level >= this.#keepFrom) (this.#kept[level] ??= new Map()).set(this.size / pow2(level) - 1, h);
+    }
+    this.#frontier.push(h);
+  }
+
+  /** The hash (Latin-1) of the complete subtree of 2^level leaves from index × 2^level, if it was kept. */
+  subtree(level: number, index: number): string | undefined {
+    return this.#kept[level]?.get(index);
+  }
+
+  /** The root, hex. */
+  root(): string {
+    if (this.size === 0) return emptyTreeRoot.toString("hex");
+    return Buffer.from(this.#frontier.reduceRight((right, left) => nodeHashBinary(left, right)), "latin1").toString("hex");
   }
 }

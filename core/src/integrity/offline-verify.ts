@@ -1,8 +1,13 @@
+import { isUtf8 } from "node:buffer";
+import { availableParallelism, loadavg } from "node:os";
 import { eventFromCsv, parseCsv, csvColumns } from "../export/csv.ts";
 import type { StoredEvent } from "../events/model.ts";
 import { openCheckpoint, type Checkpoint } from "./checkpoint-note.ts";
-import { ChainVerifier, type VerifyFailure } from "./chain-verifier.ts";
-import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
+import { ChainVerifier, HashCheckedEvent, type VerifyFailure } from "./chain-verifier.ts";
+import { jsonlEvents } from "./export-line.ts";
+import { jsonlEventsParallel, minParallelBytes, sharedCopy } from "./export-lines.ts";
+import { leafHashBinary, RootBuilder } from "./merkle.ts";
+import type { KnownSubtree } from "./multi-proof.ts";
 import { openProofBundle, proveEvent, type OpenedBundle } from "./proof-bundle.ts";
 import type { NoteVerifier } from "./signing-key.ts";
 import { named, openWitnessed, witnessCheck, WitnessInputError, type ConsistencyProofResult, type NamedNote, type WitnessedCheckpoint, type WitnessReport } from "./witness.ts";
@@ -44,13 +49,29 @@ export interface VerifyOptions {
   consistencyProof?: (from: number, to: number) => ConsistencyProofResult;
 }
 
+/** An exported event as the walk takes it: parsed, or (a JSONL line in canonical form) with its hash already checked. */
+export type ExportedEvent = StoredEvent | HashCheckedEvent;
+
 export interface ParsedExport {
   format: "csv" | "jsonl";
-  events: StoredEvent[];
+  events: ExportedEvent[];
 }
 
-/** Reads a JSONL or CSV export (sniffed from its first line) into stored events. */
-export function parseExport(text: string): ParsedExport {
+/**
+ * Reads a JSONL or CSV export (sniffed from its first line) into events. A JSONL export given as valid UTF-8 bytes
+ * (or a well-formed string) takes the fast path of export-line.ts for its canonical lines, a large one on two
+ * threads (export-lines.ts; bytes in shared memory, readFileShared, save a copy) unless `worker` is false or, by
+ * default, no core is idle. The events are the same either way.
+ */
+export function parseExport(input: string | Buffer, opts: { worker?: boolean } = {}): ParsedExport {
+  const bytes = typeof input === "string" ? (input.isWellFormed() ? Buffer.from(input, "utf8") : undefined) : isUtf8(input) ? input : undefined;
+  const fast = bytes && jsonlBody(bytes);
+  if (fast) {
+    const full = (l: string, n: number) => wrap(() => checkShape(JSON.parse(l)), `JSONL line ${n}`);
+    if (!(opts.worker ?? coreIdle())) return { format: "jsonl", events: jsonlEvents(fast, full) };
+    return { format: "jsonl", events: jsonlEventsParallel(fast.length >= minParallelBytes ? sharedCopy(fast) : fast, full) };
+  }
+  const text = typeof input === "string" ? input : input.toString("utf8");
   const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
   if (body.startsWith(`${csvColumns.join(",")}\r\n`) || body.startsWith(`${csvColumns.join(",")}\n`)) {
     const records = [...parseCsv(body)].slice(1);
@@ -58,6 +79,20 @@ export function parseExport(text: string): ParsedExport {
   }
   const lines = body.split("\n").filter((l) => l.trim() !== "");
   return { format: "jsonl", events: lines.map((l, i) => wrap(() => checkShape(JSON.parse(l)), `JSONL line ${i + 1}`)) };
+}
+
+/** A worker thread only pays when it gets a core of its own: on a busy machine it costs ~15 % more CPU for nothing. */
+const coreIdle = () => loadavg()[0]! < availableParallelism() - 1;
+
+const utf8Bom = Buffer.from([0xef, 0xbb, 0xbf]);
+const csvStart = Buffer.from(csvColumns.join(","), "utf8");
+
+/** The bytes after a BOM, unless they are a CSV export (the header line) or empty. */
+function jsonlBody(bytes: Buffer): Buffer | undefined {
+  const body = bytes.subarray(0, 3).equals(utf8Bom) ? bytes.subarray(3) : bytes;
+  const afterHeader = body[csvStart.length];
+  const csv = body.subarray(0, csvStart.length).equals(csvStart) && (afterHeader === 0x0a || (afterHeader === 0x0d && body[csvStart.length + 1] === 0x0a));
+  return csv || body.length === 0 ? undefined : body;
 }
 
 function wrap<T>(fn: () => T, where: string): T {
@@ -114,17 +149,17 @@ export function verifyParsedExport(parsed: ParsedExport, opts: VerifyOptions = {
   if (witness) failWitness(witness, walker);
   for (const e of events) walker.push(e);
   // A bundle's signed root is compared too: the witness check counts on it where the export reaches its size.
-  if (first.seq === 1 && !filtered) checkMerkleRoots(events, [...checkpoints, ...bundles.map((b) => b.checkpoint)], walker);
+  if (first.seq === 1 && !filtered) {
+    const tree = checkMerkleRoots(events, [...checkpoints, ...bundles.map((b) => b.checkpoint)], walker);
+    if (tree) for (const b of bundles) b.reuse?.(rebuiltSubtrees(events, tree));
+  }
   const proven = proveInclusion(events, bundles, walker);
   const notes = checkTail(checkpoints, last, walker);
   const startsAt = filtered ? undefined : startNote(first, pinned, walker);
   const r = walker.finish({ complete: false });
 
   const failure = r.failure;
-  if (filtered) notes.push("filtered export: each event's integrity is proven, completeness cannot be shown");
-  if (bundles.length > 0) notes.push(`inclusion proven for ${proven} of ${events.length} events in the signed Merkle tree of size ${[...new Set(bundles.map((b) => b.checkpoint.seq))].join(", ")}`);
-  if (startsAt) notes.push(startsAt);
-  if (witness) notes.push(...witnessNotes(witness));
+  notes.push(...summaryNotes({ filtered, bundles, proven, events: events.length, startsAt, witness }));
   return {
     exitCode: failure ? exitCodes.tampered : exitCodes.valid,
     format, tenant, events: events.length, firstSeq: first.seq, lastSeq: last.seq,
@@ -134,11 +169,21 @@ export function verifyParsedExport(parsed: ParsedExport, opts: VerifyOptions = {
   };
 }
 
+/** The report's notes after the tail's: what was not claimed, what the proofs covered, where continuity starts. */
+function summaryNotes(s: { filtered: boolean; bundles: readonly OpenedBundle[]; proven: number; events: number; startsAt: string | undefined; witness: ReturnType<typeof witnessCheck> | undefined }): string[] {
+  const out: string[] = [];
+  if (s.filtered) out.push("filtered export: each event's integrity is proven, completeness cannot be shown");
+  if (s.bundles.length > 0) out.push(`inclusion proven for ${s.proven} of ${s.events} events in the signed Merkle tree of size ${[...new Set(s.bundles.map((b) => b.checkpoint.seq))].join(", ")}`);
+  if (s.startsAt) out.push(s.startsAt);
+  if (s.witness) out.push(...witnessNotes(s.witness));
+  return out;
+}
+
 /**
  * Where continuity is proven from when the export does not start at seq 1. A signed checkpoint of the seq just
  * before it (the checkpoint sealing a retention boundary, docs/operations.md "Retention") anchors the first link.
  */
-function startNote(first: StoredEvent, pinned: ReadonlyMap<number, string>, walker: ChainVerifier): string | undefined {
+function startNote(first: ExportedEvent, pinned: ReadonlyMap<number, string>, walker: ChainVerifier): string | undefined {
   if (first.seq === 1) return undefined;
   const anchor = pinned.get(first.seq - 1);
   if (anchor === undefined) return `the export starts at seq ${first.seq}: continuity is proven from there, not from the chain's start`;
@@ -149,7 +194,7 @@ function startNote(first: StoredEvent, pinned: ReadonlyMap<number, string>, walk
 }
 
 /** A checkpoint beyond the export signed before the export's time proves a truncated tail; later ones are listed. */
-function checkTail(checkpoints: readonly Checkpoint[], last: StoredEvent, walker: ChainVerifier): string[] {
+function checkTail(checkpoints: readonly Checkpoint[], last: ExportedEvent, walker: ChainVerifier): string[] {
   const beyond = checkpoints.filter((c) => c.seq > last.seq);
   const truncatedBy = beyond.find((c) => c.time <= last.receivedAt);
   if (truncatedBy) {
@@ -159,7 +204,7 @@ function checkTail(checkpoints: readonly Checkpoint[], last: StoredEvent, walker
   return [...newer].map((seq) => `checkpoint at seq ${seq} is newer than the export and was not checked against its events`);
 }
 
-function exportTenant(events: readonly StoredEvent[]): string {
+function exportTenant(events: readonly ExportedEvent[]): string {
   if (events.length === 0) throw new UnusableInputError("the export holds no events");
   const tenant = events[0]!.tenant;
   if (events.some((e) => e.tenant !== tenant)) throw new UnusableInputError("the export mixes tenants");
@@ -239,27 +284,50 @@ function openCheckpoints(notes: readonly string[], tenant: string, verifier: Not
  * An export from seq 1 holds every leaf of the tree, so the Merkle root a checkpoint signs is recomputed and
  * compared at each checkpoint's size (old-format checkpoints sign no root and are checked by their chain hash).
  */
-function checkMerkleRoots(events: readonly StoredEvent[], checkpoints: readonly Checkpoint[], walker: ChainVerifier): void {
+function checkMerkleRoots(events: readonly ExportedEvent[], checkpoints: readonly Checkpoint[], walker: ChainVerifier): RootBuilder | undefined {
   const roots = new Map(checkpoints.filter((c) => c.root !== undefined).map((c) => [c.seq, c.root!]));
-  if (roots.size === 0) return;
-  let tree = emptyTree;
+  if (roots.size === 0) return undefined;
+  const tree = new RootBuilder(reusedSubtreeLevel);
   for (const e of events) {
-    // A gap or a malformed hash has already failed the walk; the leaves after it would be misplaced.
-    if (e.seq !== tree.size + 1 || !/^[0-9a-f]{64}$/.test(e.hash)) return;
-    tree = extendTree(tree, [leafHash(e.hash)]).tree;
+    // A gap or a malformed hash has already failed the walk; the leaves after it would be misplaced. A hash-checked
+    // event's hash is a digest just computed, so always well-formed.
+    if (e.seq !== tree.size + 1 || !(e instanceof HashCheckedEvent || /^[0-9a-f]{64}$/.test(e.hash))) return tree;
+    tree.append(leafHashBinary(e.hash));
     const signed = roots.get(tree.size);
-    if (signed !== undefined && signed !== treeRoot(tree).toString("hex")) {
-      walker.fail({ seq: tree.size, reason: "checkpoint_mismatch", message: `a signed checkpoint says the Merkle tree of ${tree.size} events has root ${signed}, the export's events give ${treeRoot(tree).toString("hex")}` });
+    const root = signed === undefined ? undefined : tree.root();
+    if (signed !== undefined && signed !== root) {
+      walker.fail({ seq: tree.size, reason: "checkpoint_mismatch", message: `a signed checkpoint says the Merkle tree of ${tree.size} events has root ${signed}, the export's events give ${root}` });
     }
   }
 }
 
+/** Subtrees of 256 leaves and more are kept from the rebuild for multi-proofs: a few hundred hashes per 100,000 events. */
+const reusedSubtreeLevel = 8;
+
+/**
+ * What a format 2 bundle's multi-proof check may take from the rebuilt tree: the hash of a complete subtree whose
+ * leaves, the export's events seq lo + 1 … hi (events[lo …], the export starting at seq 1 without gaps up to
+ * tree.size), have exactly the bundle's chain hashes; the same MTH of the same leaves, computed once.
+ */
+function rebuiltSubtrees(events: readonly ExportedEvent[], tree: RootBuilder): (hashes: readonly string[]) => KnownSubtree {
+  return (hashes) => (lo, hi, at) => {
+    const count = hi - lo;
+    const level = Math.log2(count);
+    if (!Number.isInteger(level) || level < reusedSubtreeLevel || lo % count !== 0 || hi > tree.size) return undefined;
+    const h = tree.subtree(level, lo / count);
+    if (h === undefined) return undefined;
+    for (let i = 0; i < count; i++) if (events[lo + i]!.hash !== hashes[at + i]) return undefined;
+    return h;
+  };
+}
+
 /** Checks every event's inclusion proof (when bundles are given); returns how many were proven. */
-function proveInclusion(events: readonly StoredEvent[], bundles: readonly OpenedBundle[], walker: ChainVerifier): number {
+function proveInclusion(events: readonly ExportedEvent[], bundles: readonly OpenedBundle[], walker: ChainVerifier): number {
   if (bundles.length === 0) return 0;
   let proven = 0;
+  const hint = {};
   for (const e of events) {
-    const r = proveEvent(bundles, e.seq, e.hash);
+    const r = proveEvent(bundles, e.seq, e.hash, e instanceof HashCheckedEvent, hint);
     if ("size" in r) proven += 1;
     else walker.fail({ seq: e.seq, reason: "inclusion_proof_invalid", message: r.reason });
   }

@@ -1,0 +1,133 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { canonicalEventJson } from "../events/canonical-event.ts";
+import { extendChain, genesisHash } from "../events/chain.ts";
+import type { PendingEvent, StoredEvent } from "../events/model.ts";
+import { HashCheckedEvent } from "./chain-verifier.ts";
+import { availableParallelism } from "node:os";
+import { minParallelBytes, sharedCopy } from "./export-lines.ts";
+import { parseExport, UnusableInputError, verifyParsedExport, type OfflineReport, type ParsedExport } from "./offline-verify.ts";
+
+/** A JSONL export line as the server writes it (api-server/src/services/export.ts). */
+const lineOf = (e: StoredEvent) => `${canonicalEventJson(e).slice(0, -1)},"hash":${JSON.stringify(e.hash)}}`;
+
+function chain(n: number): StoredEvent[] {
+  const pending = Array.from({ length: n }, (_, i): PendingEvent => ({
+    id: `0190${String(i).padStart(4, "0")}-0000-7000-8000-000000000000`, tenant: "acme",
+    occurredAt: "2026-01-02T03:04:05.006Z", receivedAt: "2026-01-02T03:04:05.007Z",
+    actor: { id: `u-${i}`, type: "user" }, action: "resource.update", category: "resources",
+    resource: { type: "bucket", id: "b-1" }, outcome: "success",
+    details: { i, note: i % 3 ? "plain" : "ünïcode \"quoted\" \n 😀", nested: { b: [1, 2.5, null], a: true } },
+  }));
+  return extendChain({ seq: 0, hash: genesisHash }, pending).events;
+}
+
+/** parseExport of JSONL as it was before the fast path: every line through JSON.parse, so the walk re-canonicalises and hashes it. */
+function fullParse(text: string): ParsedExport {
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const events = body.split("\n").filter((l) => l.trim() !== "").map((l, i) => {
+    try {
+      const e = JSON.parse(l) as StoredEvent;
+      if (!Number.isSafeInteger(e.seq) || typeof e.hash !== "string" || typeof e.prevHash !== "string" || typeof e.tenant !== "string") {
+        throw new Error("not a stored Trailkeeper event (needs tenant, seq, prevHash, hash)");
+      }
+      return e;
+    } catch (err) {
+      throw new UnusableInputError(`JSONL line ${i + 1}: ${(err as Error).message}`);
+    }
+  });
+  return { format: "jsonl", events };
+}
+
+/** The report, or the message of the error that made the input unusable. */
+const outcome = (run: () => OfflineReport): OfflineReport | string => {
+  try {
+    return run();
+  } catch (err) {
+    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
+  }
+};
+
+/** Each line re-hashed over its own text (canonical or not) and linked to the one before, the first to `prev`. */
+function relink(lines: readonly string[], prev: string | undefined): string[] {
+  return lines.map((l) => {
+    const line = prev === undefined ? l : l.replace(/"prevHash":"[0-9a-f]{64}"/, `"prevHash":"${prev}"`);
+    const cut = line.lastIndexOf(',"hash":');
+    prev = createHash("sha256").update(`${line.slice(0, cut)}}`, "utf8").digest("hex");
+    return `${line.slice(0, cut)},"hash":"${prev}"}`;
+  });
+}
+
+/** A line edited and re-hashed over its own text, and the chain relinked after it: a forger's export. */
+const forge = (lines: readonly string[], at: number, edit: (line: string) => string): string[] =>
+  [...lines.slice(0, at), ...relink([edit(lines[at]!), ...lines.slice(at + 1)], undefined)];
+
+describe("offline verification with the fast path reports exactly what the full parse reports", () => {
+  const events = chain(40);
+  const lines = events.map(lineOf);
+  const text = (ls: readonly string[], eol = "\n") => ls.join(eol) + eol;
+
+  const cases: [string, string, string | undefined][] = [
+    ["an untouched export", text(lines), undefined],
+    ["CRLF line ends, a BOM and blank lines", `\uFEFF${text(lines.slice(0, 20), "\r\n")}\n \n${text(lines.slice(20))}`, undefined],
+    ["a changed details value", text(lines.map((l, i) => (i === 11 ? l.replace('"i":11', '"i":-1') : l))), "hash_mismatch"],
+    ["two lines swapped", text([...lines.slice(0, 7), lines[8]!, lines[7]!, ...lines.slice(9)]), "gap"],
+    ["a line deleted", text([...lines.slice(0, 14), ...lines.slice(15)]), "gap"],
+    ["a line repeated", text([...lines.slice(0, 15), lines[14]!, ...lines.slice(15)]), "gap"],
+    ["a line's content swapped with its neighbour's", text(lines.map((l, i) => (i === 8 ? l.replace('"u-8"', '"u-9"') : i === 9 ? l.replace('"u-9"', '"u-8"') : l))), "hash_mismatch"],
+    ["a forged, relinked line in canonical form", text(forge(lines, 5, (l) => l.replace('"i":5', '"i":500'))), undefined],
+    ["a forged, relinked line with its members reordered", text(forge(lines, 5, (l) => l.replace(/^\{"action":("[^"]*"),"actor":(\{[^}]*\}),/, '{"actor":$2,"action":$1,'))), "hash_mismatch"],
+    ["a forged, relinked line with a space", text(forge(lines, 5, (l) => l.replace('"success",', '"success", '))), "hash_mismatch"],
+    ["a forged, relinked line with a non-canonical number", text(forge(lines, 5, (l) => l.replace('"i":5', '"i":5.0'))), "hash_mismatch"],
+    ["a forged, relinked line with details keys out of order", text(forge(lines, 5, (l) => l.replace('"nested":{"a":true,"b":', '"nested":{"b":').replace(',null]}', ',null],"a":true}'))), "hash_mismatch"],
+    ["an invalid UTF-8 byte", undefined as unknown as string, "hash_mismatch"],
+    ["a line that is not JSON", text([...lines.slice(0, 3), "{not json", ...lines.slice(3)]), undefined],
+    ["a line without a seq", text([...lines.slice(0, 3), '{"hash":"x","prevHash":"y","tenant":"acme"}', ...lines.slice(3)]), undefined],
+  ];
+  // Invalid UTF-8 is decoded to U+FFFD by the full path; the fast path must not take a line hashed over the raw
+  // bytes (a forger's choice), which the full path refuses.
+  const raw = Buffer.from(Buffer.from(lines[4]!.replace("plain", "pl#in")).map((b) => (b === 0x23 ? 0xff : b)));
+  const cut = raw.lastIndexOf(',"hash":');
+  const rawHash = createHash("sha256").update(Buffer.concat([raw.subarray(0, cut), Buffer.from("}")])).digest("hex");
+  const rest = relink(lines.slice(5), rawHash);
+  const invalid = Buffer.concat([Buffer.from(text(lines.slice(0, 4))), raw.subarray(0, cut), Buffer.from(`,"hash":"${rawHash}"}\n`), Buffer.from(text(rest))]);
+
+  it.each(cases)("%s", (name, input, reason) => {
+    const bytes = name === "an invalid UTF-8 byte" ? invalid : Buffer.from(input, "utf8");
+    const fast = outcome(() => verifyParsedExport(parseExport(bytes)));
+    const full = outcome(() => verifyParsedExport(fullParse(bytes.toString("utf8"))));
+    expect(fast).toEqual(full);
+    if (typeof fast !== "string") expect(fast.failure?.reason).toBe(reason);
+    if (name === "a line that is not JSON" || name === "a line without a seq") expect(fast).toMatch(/UnusableInputError: JSONL line 4/);
+  });
+
+  it("takes the fast path for the lines the server writes (else the speed would be the old one)", () => {
+    const parsed = parseExport(Buffer.from(text(lines)));
+    expect(parsed.events.every((e) => e instanceof HashCheckedEvent)).toBe(true);
+    expect(parseExport(text(lines)).events.every((e) => e instanceof HashCheckedEvent)).toBe(true);
+    // A line the fast path refuses still verifies through the full path.
+    const spaced = parseExport(Buffer.from(text(lines.map((l, i) => (i === 3 ? ` ${l}` : l)))));
+    expect(spaced.events.filter((e) => !(e instanceof HashCheckedEvent)).map((e) => e.seq)).toEqual([4]);
+    expect(verifyParsedExport(spaced).exitCode).toBe(0);
+  });
+});
+
+describe("a large export, half of it checked by a worker thread", () => {
+  it("gives the events and the report one thread gives, with the unusual and the tampered lines in the worker's half", () => {
+    const events = chain(21_000);
+    const lines = events.map(lineOf);
+    lines[15_000] = lines[15_000]!.replace('"i":15000', '"i":-1');
+    lines[12_000] = ` ${lines[12_000]!}\r`;
+    const bytes = sharedCopy(Buffer.from(`${lines.slice(0, 13_000).join("\n")}\n\n${lines.slice(13_000).join("\n")}\n`));
+    expect(bytes.length).toBeGreaterThan(minParallelBytes);
+    expect(availableParallelism()).toBeGreaterThanOrEqual(2);
+    const two = parseExport(bytes, { worker: true });
+    const one = parseExport(bytes, { worker: false });
+    expect(two.events).toEqual(one.events);
+    expect(two.events.map((e) => e instanceof HashCheckedEvent)).toEqual(one.events.map((e) => e instanceof HashCheckedEvent));
+    expect(two.events.filter((e) => !(e instanceof HashCheckedEvent)).map((e) => e.seq)).toEqual([12_001, 15_001]);
+    const report = verifyParsedExport(two);
+    expect(report).toEqual(verifyParsedExport(one));
+    expect(report.failure).toMatchObject({ seq: 15_001, reason: "hash_mismatch" });
+  }, 60_000);
+});
