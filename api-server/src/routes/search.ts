@@ -2,8 +2,9 @@ import { Router } from "express";
 import { z } from "zod";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { eventFilterSchema } from "@trailkeeper/core/search/filters.ts";
-import { searchEvents } from "@trailkeeper/core/search/query.ts";
+import { eventById, searchEvents } from "@trailkeeper/core/search/query.ts";
 import { requireScope } from "../auth.ts";
+import { Problem } from "../problem.ts";
 import type { ApiKeyResolver } from "../services/api-keys.ts";
 import { runExport } from "../services/export.ts";
 import type { IngestBatcher } from "../services/ingest.ts";
@@ -65,6 +66,16 @@ export function searchRouter(deps: SearchRouterDeps): Router {
     } finally {
       done();
     }
+  });
+  // After /v1/events/export, so that path is never taken for an id. `minSeq` (the event's seq) makes a replica that
+  // has not applied it yet wait or hand the read to the primary, as in search, instead of answering 404.
+  r.get("/v1/events/:id", requireScope(deps.resolver, "events:read"), async (req, res) => {
+    const [{ minSeq }] = parseQuery(req.query as Record<string, unknown>, consistencyParams);
+    const id = String(req.params.id).toLowerCase();
+    const tenant = req.principal!.tenant;
+    const event = z.uuid().safeParse(id).success ? await deps.reads.read("search", tenant, (db) => eventById(db, tenant, id), { needSeq: minSeq }) : undefined;
+    if (!event) throw new Problem(404, "unknown_event", `no event ${String(req.params.id).slice(0, 100)}`);
+    res.json(event);
   });
   return r;
 }

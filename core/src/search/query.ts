@@ -62,6 +62,12 @@ export function exportCsvCopyStatement(tenant: string, filter: EventFilter, maxS
   return `COPY (${inlineParams(q.text, q.values)}) TO STDOUT WITH (FORMAT csv)`;
 }
 
+/** One event by id (a uuid, lower case), or undefined: the console fetches an expanded row's full event this way. */
+export async function eventById(pool: Pool, tenant: string, id: string): Promise<StoredEvent | undefined> {
+  const row = (await pool.query<EventRow>(`SELECT ${eventSelectList} FROM events WHERE tenant = $1 AND id = $2`, [tenant, id])).rows[0];
+  return row === undefined ? undefined : rowToEvent(row);
+}
+
 export async function searchEvents(pool: Pool, tenant: string, filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ events: StoredEvent[]; nextBeforeSeq: number | null }> {
   const q = searchQuery(tenant, filter, limit + 1, beforeSeq, await isNarrowWindow(pool, tenant, filter));
   const rows = (await pool.query<EventRow>(q.text, q.values)).rows;
