@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../support/api.ts";
+import { call, tenantWithKey, testAdminToken } from "../support/api.ts";
+import { appendReceivedAt } from "../support/received-at.ts";
 import { appendEvents, newPage, seededTenant, signInWithKey, startConsoleEnv, type ConsoleEnv } from "../support/browser.ts";
 
 const cli = path.resolve(import.meta.dirname, "../../api-server/src/cli.ts");
@@ -51,6 +52,22 @@ describe("integrity", () => {
     const r = spawnSync(process.execPath, [cli, "verify", exportFile, "--checkpoint", cpFile, "--public-key", keyFile, "--json"], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+    await page.context().close();
+  });
+
+  it("says which events retention removed, and verifies from the checkpoint that sealed them", async () => {
+    expect((await call(env.base, "POST", "/v1/admin/tenants", { token: testAdminToken, body: { id: "pruned" } })).status).toBe(201);
+    await env.db.pool.query("SELECT trailkeeper_ensure_event_partitions('2025-01-01', '2025-02-01')");
+    await appendReceivedAt(env.db.pool, "pruned", 40, "2025-01-10T00:00:00Z");
+    const reader = await tenantWithKey(env.base, "pruned", ["events:read", "integrity:read"]);
+    expect((await call(env.base, "PUT", "/v1/admin/tenants/pruned/retention", { token: testAdminToken, body: { retentionDays: 365 } })).status).toBe(200);
+    expect((await call(env.base, "POST", "/v1/admin/tenants/pruned/prune", { token: testAdminToken })).body).toMatchObject({ prunedThrough: 32 });
+    const { page } = await newPage(env);
+    await signInWithKey(page, reader);
+    await page.goto("/integrity");
+    await page.getByRole("button", { name: "Verify now" }).click();
+    await page.getByText("Chain intact.").waitFor();
+    await page.getByText("Events 1–32 were removed by this tenant's retention period").waitFor();
     await page.context().close();
   });
 

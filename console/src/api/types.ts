@@ -56,6 +56,8 @@ export interface VerifyResult {
   checked: number;
   headSeq: number;
   headHash: string;
+  /** Events 1..prunedThrough were removed by retention; the walk started after them, from a signed checkpoint. */
+  prunedThrough?: number;
   failure?: VerifyFailure;
 }
 

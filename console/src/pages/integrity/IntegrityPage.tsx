@@ -19,6 +19,7 @@ const reasons: Record<string, string> = {
   truncated: "a signed checkpoint covers events that are no longer there (the newest events were deleted)",
   head_mismatch: "the stored chain head disagrees with the last event",
   checkpoint_signature_invalid: "a stored checkpoint's signature does not verify with the server's public key",
+  retention_boundary_invalid: "older events were removed without a retention prune recorded in the chain and sealed by a signed checkpoint",
 };
 
 export function IntegrityPage({ session }: { session: ConsoleSession }) {
@@ -126,6 +127,7 @@ function VerifyOutcome({ result }: { result: VerifyResult }) {
     return (
       <p class="verdict ok">
         <strong>Chain intact.</strong> {result.checked.toLocaleString("en")} events checked up to seq {result.headSeq}; head hash <span class="mono">{result.headHash}</span>.
+        {result.prunedThrough !== undefined && <Pruned through={result.prunedThrough} />}
       </p>
     );
   }
@@ -142,6 +144,15 @@ function VerifyOutcome({ result }: { result: VerifyResult }) {
   );
 }
 
+function Pruned({ through }: { through: number }) {
+  return (
+    <>
+      {" "}
+      Events 1–{through.toLocaleString("en")} were removed by this tenant's retention period; the check starts at the signed checkpoint of seq {through.toLocaleString("en")}, which sealed them.
+    </>
+  );
+}
+
 function Explanation() {
   return (
     <section class="card" aria-labelledby="explain-title">
@@ -150,6 +161,7 @@ function Explanation() {
         <li>Every event is stored with a SHA-256 hash of its content, which includes the hash of the event before it. Editing any stored event changes its hash.</li>
         <li>Following the links from the first event to the newest shows that none was removed, inserted or reordered.</li>
         <li>Signed checkpoints record the chain's head at a moment in time, signed with the server's Ed25519 key. They catch a rewritten and rehashed chain and a deleted tail, as long as copies are kept elsewhere.</li>
+        <li>With a retention period, the oldest events are removed in whole months. Before anything is removed, a signed checkpoint seals the last removed event's hash and an audit.retention.prune event records it in the chain, so the check starts from that checkpoint.</li>
         <li>The offline verifier repeats these checks on an export, without trusting this server.</li>
       </ul>
     </section>
