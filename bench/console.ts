@@ -3,7 +3,9 @@
  * tenant of BENCH_CONSOLE_EVENTS (default 1,000,000) generated events. Prints: time from navigation to the first
  * rows visible (unfiltered, filtered, free text; BENCH_CONSOLE_RUNS runs each, fresh page each time), the gzip size
  * of the console's scripts and styles against the 200 KB budget, and the frame times (requestAnimationFrame
- * deltas) while scrolling through 10,000 loaded rows. Not a timed test. `node bench/console.ts`.
+ * deltas) while scrolling through 10,000 loaded rows, then the page's JS heap and a traced 600 px-a-frame scroll
+ * (major GCs, main-thread CPU per frame: figures that barely depend on the machine's load). Not a timed test.
+ * `node bench/console.ts`.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,8 +13,9 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { request } from "undici";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "../test/support/browser.ts";
+import { frameCosts, type TraceEvent } from "./lib/chrome-trace.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { generateTenantEvents } from "./lib/generate.ts";
 import { startServerProcess } from "./lib/server.ts";
@@ -117,6 +120,29 @@ async function scrollFrames(page: Page, px: number): Promise<ScrollRun> {
   })`)) as ScrollRun;
 }
 
+/** The page's JS heap after two full GCs, with every row it loaded: what each major GC has to mark. */
+async function liveHeap(page: Page): Promise<{ mib: number; rows: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("HeapProfiler.collectGarbage");
+  await cdp.send("HeapProfiler.collectGarbage");
+  const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+  await cdp.detach();
+  const status = (await page.getByRole("status").filter({ hasText: /events loaded/ }).textContent()) ?? "";
+  return { mib: usedSize / 1_048_576, rows: Number(/^([\d,]+)/.exec(status)?.[1]?.replaceAll(",", "") ?? 0) };
+}
+
+/**
+ * The same scroll again under a Chrome trace, for figures that barely depend on the machine's load (thread CPU
+ * time, not wall time): main-thread CPU per frame, style and layout, script (`frames`); the major GCs (`gc`).
+ */
+async function tracedScroll(browser: Browser, page: Page, px: number, what: "frames" | "gc") {
+  const categories = what === "frames" ? ["devtools.timeline", "toplevel"] : ["v8", "disabled-by-default-v8.gc"];
+  await browser.startTracing(page, { categories });
+  await scrollFrames(page, px);
+  const { traceEvents } = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
+  return frameCosts(traceEvents);
+}
+
 const build = spawnSync(process.execPath, [path.join(root, "scripts/build-console.ts"), "--force"], { stdio: ["ignore", "ignore", "inherit"] });
 if (build.status !== 0) throw new Error("building the console failed");
 const sizes = bundleSizes();
@@ -171,12 +197,23 @@ try {
     };
     const frameRows = [await scrollRow(200), await scrollRow(600), frameRow("idle (the same page, no scrolling)", await idleFrames(page))];
     const frameHeader = ["frame deltas (requestAnimationFrame)", "frames", "p50 ms", "p95 ms", "max ms", "frames ≥ 50 ms", "elements created"];
+    const heap = await liveHeap(page);
+    const gc = await tracedScroll(browser, page, 600, "gc");
+    const costs = await tracedScroll(browser, page, 600, "frames");
+    const cpuRows = [
+      [`JS heap after GC, ${fmtInt(heap.rows)} rows loaded`, `${heap.mib.toFixed(1)} MiB`],
+      ["major GCs (longest main-thread pause, CPU)", `${gc.majorGcs} (${fmtMs(gc.longestGcMs)} ms)`],
+      ["main-thread CPU a frame: p50 / p99 / max", `${fmtMs(percentile(costs.cpuPerFrame, 50))} / ${fmtMs(percentile(costs.cpuPerFrame, 99))} / ${fmtMs(Math.max(...costs.cpuPerFrame))} ms`],
+      ["frames over 33 ms of main-thread CPU", `${fmtInt(costs.cpuPerFrame.filter((c) => c > 100 / 3).length)} of ${fmtInt(costs.cpuPerFrame.length)}`],
+      ["style and layout / script a frame (mean CPU)", `${fmtMs(costs.layoutMs)} / ${fmtMs(costs.scriptMs)} ms`],
+    ];
+    const cpuHeader = ["600 px a frame again, twice, traced (CPU time: barely load-dependent)", "value"];
     const sizeHeader = ["asset", "bytes", "gzip bytes"];
     const sizeRows = [...sizes.map((s) => [s.file.replace(/-[\w-]{8}\./, "-<hash>."), fmtInt(s.raw), fmtInt(s.gzip)]), ["total (budget 204,800)", fmtInt(sizes.reduce((s, f) => s + f.raw, 0)), fmtInt(totalGzip)]];
 
     // Frame times depend on what else the machine runs: print its load beside them.
-    process.stdout.write(`\nConsole over ${fmtInt(events)} events (generated in ${genSeconds.toFixed(0)} s), ${runs} runs per view; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n${table(firstHeader, rows)}\n\n${table(frameHeader, frameRows)}\n\n${table(sizeHeader, sizeRows)}\n`);
-    process.stdout.write(`\nMarkdown for docs/performance.md:\n\n${markdownTable(firstHeader, rows)}\n\n${markdownTable(frameHeader, frameRows)}\n\n${markdownTable(sizeHeader, sizeRows)}\n`);
+    process.stdout.write(`\nConsole over ${fmtInt(events)} events (generated in ${genSeconds.toFixed(0)} s), ${runs} runs per view; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}\n${table(firstHeader, rows)}\n\n${table(frameHeader, frameRows)}\n\n${table(cpuHeader, cpuRows)}\n\n${table(sizeHeader, sizeRows)}\n`);
+    process.stdout.write(`\nMarkdown for docs/performance.md:\n\n${markdownTable(firstHeader, rows)}\n\n${markdownTable(frameHeader, frameRows)}\n\n${markdownTable(cpuHeader, cpuRows)}\n\n${markdownTable(sizeHeader, sizeRows)}\n`);
     if (totalGzip > budgetBytes) process.stdout.write(`\nOVER BUDGET: ${fmtInt(totalGzip)} gzip bytes > ${fmtInt(budgetBytes)}\n`);
     await context.close();
   } finally {

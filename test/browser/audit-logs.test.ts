@@ -174,6 +174,27 @@ describe("rows", () => {
   });
 });
 
+describe("details on demand", () => {
+  // The table keeps only its cells' text (docs/performance.md, "Console"): an expanded row fetches its event.
+  it("a row whose event cannot be fetched says so, and Try again shows the event", async () => {
+    const page = await signedIn();
+    await search(page, "category:secrets");
+    const stored = (await call(env.base, "GET", "/v1/events?category=secrets", { token: keys.writer })).body.events[0];
+    // A real network failure for this one request (the connection is reset); the rest of the page is untouched.
+    const eventPath = `**/v1/events/${stored.id}?*`;
+    await page.route(eventPath, (route) => route.abort("connectionreset"));
+    await page.getByRole("button", { name: `Details of event ${seq.C}` }).click();
+    const details = page.locator(`#details-${seq.C}`);
+    await details.getByRole("alert").filter({ hasText: `Event ${seq.C} could not be loaded` }).waitFor();
+    expect(await details.getByText(stored.hash).count()).toBe(0);
+    await page.unroute(eventPath);
+    await details.getByRole("button", { name: "Try again" }).click();
+    for (const text of [stored.id, stored.hash, "incident INC-7781"]) await details.getByText(text).first().waitFor();
+    expect(await details.getByRole("alert").count()).toBe(0);
+    await page.context().close();
+  });
+});
+
 describe("paging", () => {
   it("scrolls through more than 1,000 events by keyset pages, to the very last one", async () => {
     const page = await signedIn();
@@ -232,6 +253,36 @@ describe("recycled rows", () => {
     await expect.poll(async () => (await renderedRows(page))[0]?.[0], eventually).toBe(top);
     await page.locator(`#details-${top}`).getByText(`"n": ${bulkCount - 1}`).waitFor();
     expect(await page.locator(".details-row").count()).toBe(1);
+    await page.context().close();
+  });
+});
+
+describe("recycled rows, partial steps", () => {
+  it("scrolling by parts of a row updates only the rows that enter the view", async () => {
+    const page = await signedIn();
+    await search(page, "action:resource.update");
+    await page.getByRole("table").hover();
+    // Counts, each time the page renders, the rows whose text changed (a row that takes another event).
+    await page.evaluate(`(() => {
+      window.rowUpdates = 0;
+      new MutationObserver((records) => {
+        const rows = new Set(records.map((r) => r.target.parentElement?.closest("tr.event-row")).filter(Boolean));
+        window.rowUpdates += rows.size;
+      }).observe(document.querySelector("tbody"), { characterData: true, subtree: true });
+    })()`);
+    const before = Math.max(...(await visibleSeqs(page)));
+    // 37 px steps end at every offset within a row, so the window's length changes by one whenever a row edge
+    // crosses the viewport's top or bottom, whatever the viewport's height.
+    for (let i = 0; i < 60; i++) {
+      await page.mouse.wheel(0, 37);
+      await page.waitForTimeout(20);
+    }
+    await expect.poll(async () => Math.max(...(await visibleSeqs(page))), eventually).toBeLessThan(before - 40);
+    const moved = before - Math.max(...(await visibleSeqs(page)));
+    const updated = (await page.evaluate("window.rowUpdates")) as number;
+    // About one update per row that entered; re-keying the rows whenever the window's length changed updated all of them.
+    expect(updated).toBeGreaterThan(0);
+    expect(updated).toBeLessThan(moved + 30);
     await page.context().close();
   });
 });

@@ -58,7 +58,8 @@ export function useResource<T>(key: string | null, load: () => Promise<T>): Reso
 }
 
 interface EventList {
-  events: StoredEvent[];
+  /** What the page keeps of each event (see useEventList's `keep`). */
+  events: unknown[];
   nextCursor: string | null;
   started: boolean;
 }
@@ -70,8 +71,8 @@ const firstPages = new Map<string, Promise<EventPage>>();
 export const firstPageSize = 50;
 export const pageSize = 200;
 
-export interface EventListState {
-  events: StoredEvent[];
+export interface EventListState<R> {
+  events: R[];
   hasMore: boolean;
   loading: boolean;
   error?: ApiError;
@@ -93,8 +94,12 @@ export function prefetchFirstPage(filters: EventFilters): void {
   firstPages.set(key, page);
 }
 
-/** Keyset paging through a search: pages accumulate (no depth cap) and are cached per filter set. */
-export function useEventList(filters: EventFilters | undefined): EventListState {
+/**
+ * Keyset paging through a search: pages accumulate (no depth cap) and are cached per filter set. `keep` turns each
+ * arriving event into what the page holds on to (the table keeps only its cells), so the full events of a long
+ * scroll are not all kept alive; it must be one function for the page's lifetime (the cache is shared per search).
+ */
+export function useEventList<R>(filters: EventFilters | undefined, keep: (e: StoredEvent) => R): EventListState<R> {
   const key = filters ? filtersToParams(filters).toString() : null;
   const [, rerender] = useState(0);
   const [status, setStatus] = useState<{ key: string | null; loading: boolean; error?: ApiError }>({ key, loading: false });
@@ -110,7 +115,7 @@ export function useEventList(filters: EventFilters | undefined): EventListState 
     firstPages.delete(key);
     (prefetched ?? api.searchEvents(filters, l.started ? l.nextCursor : null, l.started ? pageSize : firstPageSize)).then(
       (page) => {
-        l.events = l.events.concat(page.events);
+        l.events = l.events.concat(page.events.map(keep));
         l.nextCursor = page.nextCursor;
         l.started = true;
         setStatus((s) => (s.key === key ? { key, loading: false } : s));
@@ -126,7 +131,7 @@ export function useEventList(filters: EventFilters | undefined): EventListState 
 
   const mine = status.key === key ? status : { loading: key !== null && !list?.started };
   return {
-    events: list?.events ?? [],
+    events: (list?.events ?? []) as R[],
     hasMore: Boolean(list?.started && list.nextCursor !== null),
     loading: mine.loading,
     ...("error" in mine && mine.error ? { error: mine.error } : {}),

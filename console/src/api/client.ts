@@ -15,6 +15,7 @@ import type {
   ProblemDetails,
   PublicKey,
   SaveResult,
+  StoredEvent,
   VerifyResult,
 } from "./types.ts";
 import type { EventFilters } from "../search/grammar.ts";
@@ -93,6 +94,8 @@ export const api = {
     if (cursor) p.set("cursor", cursor);
     return request<EventPage>("GET", `/v1/events?${p}`, undefined, signal);
   },
+  /** One stored event; `seq` lets a read replica that has not applied it yet defer to the primary. */
+  event: (id: string, seq: number) => request<StoredEvent>("GET", `/v1/events/${encodeURIComponent(id)}?minSeq=${seq}`),
   latestCheckpoint: () => request<Checkpoint>("GET", "/v1/integrity/checkpoints/latest"),
   checkpoints: (cursor: string | null) => request<{ checkpoints: Checkpoint[]; nextCursor: string | null }>("GET", `/v1/integrity/checkpoints?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
   verify: () => request<VerifyResult>("GET", "/v1/integrity/verify"),

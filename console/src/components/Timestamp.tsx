@@ -10,11 +10,16 @@ function compact(d: Date): string {
 /** Formatting is the costliest part of a row, and scrolling re-renders rows: keep what was formatted. */
 const formatted = new Map<string, string>();
 
+/** `iso` in the viewer's time zone, formatted afresh (callers that keep the text themselves need no cache). */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : compact(d);
+}
+
 export function formatLocal(iso: string): string {
   let text = formatted.get(iso);
   if (text === undefined) {
-    const d = new Date(iso);
-    text = Number.isNaN(d.getTime()) ? iso : compact(d);
+    text = localTime(iso);
     if (formatted.size > 50_000) formatted.clear();
     formatted.set(iso, text);
   }

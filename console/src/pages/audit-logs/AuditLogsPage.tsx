@@ -7,13 +7,14 @@ import { ProblemMessage } from "../../components/Problem.tsx";
 import { queryFromSearchParams, queryToSearch, toApiFilters, type AuditQuery } from "../../search/query-state.ts";
 import { navigate } from "../../router.ts";
 import { EventTable } from "./EventTable.tsx";
+import { toEventRow } from "./rows.ts";
 import { SearchControls } from "./SearchControls.tsx";
 
 export function AuditLogsPage({ session, search }: { session: ConsoleSession; search: string }) {
   const query = useMemo(() => queryFromSearchParams(new URLSearchParams(search)), [search]);
   // Relative ranges ("last 24 hours") are resolved once per URL visit, so re-renders do not move the window.
   const { filters, problems } = useMemo(() => toApiFilters(query, Date.now()), [query]);
-  const list = useEventList(problems.length ? undefined : filters);
+  const list = useEventList(problems.length ? undefined : filters, toEventRow);
   const change = (q: AuditQuery) => navigate(`/audit-logs${queryToSearch(q)}`);
   const canExport = session.scopes.includes("events:export");
 

@@ -4,25 +4,25 @@
  */
 import { Component, createRef } from "preact";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { StoredEvent } from "../../api/types.ts";
-import { Timestamp } from "../../components/Timestamp.tsx";
-import { cellText } from "../../components/text.ts";
+import { useResource } from "../../api/cache.ts";
+import { api } from "../../api/client.ts";
+import { ProblemMessage } from "../../components/Problem.tsx";
 import { EventDetails } from "./EventDetails.tsx";
-import { rowWindow, type Extra } from "./layout.ts";
+import { assignSlots, rowWindow, type Extra } from "./layout.ts";
+import type { EventRow } from "./rows.ts";
 
 const rowHeight = 40;
+/** Rows rendered above and below the viewport. */
+const overscan = 4;
 /** Load the next page when the viewport is within this many rows of the end. */
 const prefetchRows = 60;
 
 interface Props {
-  events: StoredEvent[];
+  events: EventRow[];
   hasMore: boolean;
   loading: boolean;
   loadMore: () => void;
 }
-
-const user = (e: StoredEvent) => (e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id);
-const resource = (e: StoredEvent) => (e.resource.name ? `${e.resource.name} (${e.resource.id})` : e.resource.id);
 
 // Created once: Preact skips diffing a vnode it has seen before, so the table's fixed parts cost nothing per frame.
 const caption = <caption class="visually-hidden">Audit events, newest first</caption>;
@@ -39,18 +39,18 @@ const columns = (
   </colgroup>
 );
 const head = (
-  <thead>
-    <tr>
-      <th scope="col">
+  <thead role="rowgroup">
+    <tr role="row">
+      <th scope="col" role="columnheader">
         <span class="visually-hidden">Details</span>
       </th>
-      <th scope="col">Timestamp</th>
-      <th scope="col">User</th>
-      <th scope="col">Action</th>
-      <th scope="col">Resource Type</th>
-      <th scope="col">Resource</th>
-      <th scope="col">Client IP</th>
-      <th scope="col">Outcome</th>
+      <th scope="col" role="columnheader">Timestamp</th>
+      <th scope="col" role="columnheader">User</th>
+      <th scope="col" role="columnheader">Action</th>
+      <th scope="col" role="columnheader">Resource Type</th>
+      <th scope="col" role="columnheader">Resource</th>
+      <th scope="col" role="columnheader">Client IP</th>
+      <th scope="col" role="columnheader">Outcome</th>
     </tr>
   </thead>
 );
@@ -79,7 +79,10 @@ export function EventTable({ events, hasMore, loading, loadMore }: Props) {
     return out;
   }, [events, expanded, heights]);
 
-  const w = rowWindow(events.length, scrollTop, viewport, rowHeight, extras, 4);
+  const w = rowWindow(events.length, scrollTop, viewport, rowHeight, extras, overscan);
+  // Rows are keyed by slot, not by event (assignSlots): a row entering the view takes the elements of one that left.
+  const slots = useRef<ReadonlyMap<number, number>>(new Map());
+  slots.current = assignSlots(slots.current, w.start, w.end);
   const nearEnd = w.end >= events.length - prefetchRows;
 
   // Depends on nearEnd, not on the window, so scrolling does not schedule an effect every frame.
@@ -99,14 +102,15 @@ export function EventTable({ events, hasMore, loading, loadMore }: Props) {
 
   return (
     <div class="table-scroller" ref={scroller} onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}>
-      <table class="events">
+      {/* Explicit roles: the table is laid out with CSS grid (styles.css), which some screen readers take as a reason to drop table semantics. */}
+      <table class="events" role="table">
         {caption}
         {columns}
         {head}
-        <tbody>
+        <tbody role="rowgroup">
           {w.topPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.topPad}px` }} />}
           {events.slice(w.start, w.end).map((e, i) => (
-            <Row key={slotKey(w.start + i, w.end - w.start)} event={e} open={expanded.has(e.id)} onToggle={toggle} onMeasure={measured} />
+            <Row key={slots.current.get(w.start + i)} event={e} open={expanded.has(e.id)} onToggle={toggle} onMeasure={measured} />
           ))}
           {w.bottomPad > 0 && <tr aria-hidden="true" class="spacer" style={{ height: `${w.bottomPad}px` }} />}
         </tbody>
@@ -124,23 +128,22 @@ export function EventTable({ events, hasMore, loading, loadMore }: Props) {
   );
 }
 
-/**
- * Rows are keyed by slot, not by event: with a window of n rows, row i uses slot i mod n, so the row that enters
- * the view takes the slot, and the elements, of the row that just left it. Scrolling then moves and updates a few
- * rows instead of creating and discarding them, which is what fed the major GCs behind the slowest frames.
- */
-const slotKey = (index: number, windowSize: number): number => index % Math.max(1, windowSize);
 
 interface RowProps {
-  event: StoredEvent;
+  event: EventRow;
   open: boolean;
   onToggle: (id: string) => void;
   onMeasure: (id: string, h: number) => void;
 }
 
+const outcomeClass: Record<string, string> = { success: "outcome outcome-success", failure: "outcome outcome-failure", unknown: "outcome outcome-unknown" };
+
 /** A row re-renders only when its event or its open state changes (scrolling moves the window, not the rows). */
 class Row extends Component<RowProps> {
   readonly row = createRef<HTMLTableRowElement>();
+  // One handler for the row's whole life that reads the event it shows when clicked: a recycled row gets a new
+  // event every few frames and should not allocate a closure for it each time.
+  readonly toggle = () => this.props.onToggle(this.props.event.id);
   override shouldComponentUpdate(next: RowProps): boolean {
     return next.event !== this.props.event || next.open !== this.props.open;
   }
@@ -150,28 +153,31 @@ class Row extends Component<RowProps> {
     const active = document.activeElement;
     if (previous.event !== this.props.event && active instanceof HTMLElement && this.row.current?.contains(active)) active.blur();
   }
-  // Plain elements and no hooks: a fast scroll mounts a dozen rows a frame, so each costs as little as it can.
-  override render({ event: e, open, onToggle, onMeasure }: RowProps) {
+  // Plain elements, no hooks, no child components, and cell text made when the page arrived (rows.ts): a fast
+  // scroll updates a dozen rows a frame, so each costs as little as it can.
+  override render({ event: e, open, onMeasure }: RowProps) {
     const detailsId = `details-${e.seq}`;
     return (
       <>
-        <tr class={open ? "event-row open" : "event-row"} ref={this.row}>
-          <td>
-            <button type="button" class="expand" aria-expanded={open} aria-controls={open ? detailsId : undefined} onClick={() => onToggle(e.id)} title="Show details">
+        <tr class={open ? "event-row open" : "event-row"} role="row" ref={this.row}>
+          <td role="cell">
+            <button type="button" class="expand" aria-expanded={open} aria-controls={open ? detailsId : undefined} onClick={this.toggle} title="Show details">
               <span aria-hidden="true">{open ? "▾" : "▸"}</span>
               <span class="visually-hidden">{`Details of event ${e.seq}`}</span>
             </button>
           </td>
-          <td>
-            <Timestamp iso={e.occurredAt} />
+          <td role="cell">
+            <time dateTime={e.occurredAt} title={`UTC: ${e.occurredAt}`}>
+              {e.time}
+            </time>
           </td>
-          <td>{cellText(user(e))}</td>
-          <td class="mono">{cellText(e.action)}</td>
-          <td>{cellText(e.resource.type)}</td>
-          <td>{cellText(resource(e))}</td>
-          <td class="mono">{cellText(e.clientIp)}</td>
-          <td>
-            <span class={`outcome outcome-${e.outcome}`}>{e.outcome}</span>
+          <td role="cell">{e.user}</td>
+          <td class="mono" role="cell">{e.action}</td>
+          <td role="cell">{e.resourceType}</td>
+          <td role="cell">{e.resource}</td>
+          <td class="mono" role="cell">{e.clientIp}</td>
+          <td role="cell">
+            <span class={outcomeClass[e.outcome] ?? "outcome"}>{e.outcome}</span>
           </td>
         </tr>
         {open && <DetailsRow key={e.id} event={e} id={detailsId} onMeasure={onMeasure} />}
@@ -180,9 +186,14 @@ class Row extends Component<RowProps> {
   }
 }
 
-/** The expanded part of a row; its height is measured (it varies with the event) so the geometry accounts for it. */
-function DetailsRow({ event: e, id, onMeasure }: { event: StoredEvent; id: string; onMeasure: RowProps["onMeasure"] }) {
+/**
+ * The expanded part of a row: the table keeps only the cells' text, so the whole event is fetched when the row
+ * opens (and kept by the cache for the session). Its height is measured (it varies with the event) so the geometry
+ * accounts for it.
+ */
+function DetailsRow({ event: e, id, onMeasure }: { event: EventRow; id: string; onMeasure: RowProps["onMeasure"] }) {
   const row = useRef<HTMLTableRowElement>(null);
+  const stored = useResource(`event:${e.id}`, () => api.event(e.id, e.seq));
   useLayoutEffect(() => {
     const el = row.current;
     if (!el) return;
@@ -191,9 +202,26 @@ function DetailsRow({ event: e, id, onMeasure }: { event: StoredEvent; id: strin
     return () => ro.disconnect();
   }, []);
   return (
-    <tr class="details-row" ref={row}>
-      <td colSpan={8}>
-        <EventDetails event={e} id={id} />
+    <tr class="details-row" role="row" ref={row}>
+      <td colSpan={8} role="cell">
+        {stored.data ? (
+          <EventDetails event={stored.data} id={id} />
+        ) : (
+          <div class="details" id={id}>
+            {stored.error ? (
+              <>
+                <ProblemMessage error={stored.error} title={`Event ${e.seq} could not be loaded`} />
+                <button type="button" class="secondary small" onClick={stored.reload}>
+                  Try again
+                </button>
+              </>
+            ) : (
+              <p class="muted" role="status">
+                Loading event {e.seq}…
+              </p>
+            )}
+          </div>
+        )}
       </td>
     </tr>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rowTop, rowWindow } from "./layout.ts";
+import { assignSlots, rowTop, rowWindow } from "./layout.ts";
 
 describe("rowWindow", () => {
   it("renders only the rows in view plus overscan, padding for the rest", () => {
@@ -25,5 +25,38 @@ describe("rowWindow", () => {
     const w = rowWindow(3, 10_000, 500, 40, [], 2);
     expect(w.end).toBe(3);
     expect(w.bottomPad).toBe(0);
+  });
+});
+
+describe("assignSlots", () => {
+  const slotsOf = (m: ReadonlyMap<number, number>) => [...m.values()];
+  it("keeps the slots of rows that stay and gives entering rows the slots of rows that left", () => {
+    const a = assignSlots(new Map(), 0, 5);
+    expect([...a]).toEqual([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]]);
+    const b = assignSlots(a, 3, 8);
+    expect(b.get(3)).toBe(3);
+    expect(b.get(4)).toBe(4);
+    expect(new Set(slotsOf(b))).toEqual(new Set([0, 1, 2, 3, 4]));
+  });
+
+  it("reuses every slot when the window's length changes by one either way, and never shows a slot twice", () => {
+    let m = assignSlots(new Map(), 0, 23);
+    const used = new Set(slotsOf(m));
+    for (let start = 0, step = 0; step < 200; step++) {
+      start += step % 3;
+      const end = start + (step % 2 === 0 ? 23 : 24);
+      m = assignSlots(m, start, end);
+      expect(m.size).toBe(end - start);
+      expect(new Set(slotsOf(m)).size).toBe(m.size);
+      for (const s of slotsOf(m)) used.add(s);
+    }
+    // One more slot than the first window, for the one-row-longer window; no slot made for each step.
+    expect(used.size).toBe(24);
+  });
+
+  it("starts afresh on a jump far away with the same slots", () => {
+    const a = assignSlots(new Map(), 0, 10);
+    const b = assignSlots(a, 5000, 5010);
+    expect(new Set(slotsOf(b))).toEqual(new Set(slotsOf(a)));
   });
 });

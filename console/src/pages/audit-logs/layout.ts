@@ -48,3 +48,31 @@ function lastRowAtOrAbove(count: number, y: number, rowHeight: number, extras: r
   }
   return lo;
 }
+
+/**
+ * Which slot (row element) shows each row of the window [start, end): rows that stay keep theirs, and rows that
+ * enter take the slots of rows that left, so a scroll updates a few row elements instead of creating new ones,
+ * whether or not the window's length changed (it changes by one whenever a row edge crosses the viewport's top
+ * or bottom). New slot numbers are made only when the window is longer than any before.
+ */
+export function assignSlots(previous: ReadonlyMap<number, number>, start: number, end: number): Map<number, number> {
+  const next = new Map<number, number>();
+  const free: number[] = [];
+  for (const [index, slot] of previous) {
+    if (index >= start && index < end) next.set(index, slot);
+    else free.push(slot);
+  }
+  const taken = new Set(next.values());
+  let fresh = 0;
+  for (let i = start; i < end; i++) {
+    if (next.has(i)) continue;
+    let slot = free.pop();
+    if (slot === undefined) {
+      while (taken.has(fresh)) fresh++;
+      slot = fresh;
+    }
+    taken.add(slot);
+    next.set(i, slot);
+  }
+  return next;
+}
