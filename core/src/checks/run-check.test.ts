@@ -23,6 +23,34 @@ describe("runCheck", () => {
     await expect(pending).resolves.toMatchObject({ reason: "Cancelled" });
   });
 
+  it("starts nothing once cancelled, and a check failing after its cancellation is no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const ended = new AbortController();
+      ended.abort(new Error("leadership ended (shutdown)"));
+      let started = 0;
+      const before = await runCheck(async (signal) => {
+        started += 1;
+        throw signal.reason;
+      }, { timeoutMs: 1000, signal: ended.signal });
+      expect(started).toBe(0);
+      expect(before.success).toBe(false);
+      // Cancelled while running: the check itself rejects later, with the same reason (as undici does).
+      const term = new AbortController();
+      let fail: (err: unknown) => void = () => {};
+      const during = runCheck(() => new Promise((_, reject) => (fail = reject)), { timeoutMs: 1000, signal: term.signal });
+      term.abort(new Error("leadership ended (lost)"));
+      expect((await during).success).toBe(false);
+      fail(term.signal.reason);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it.each([
     [new CheckFailure("PermissionDenied", "no"), "PermissionDenied"],
     [new MissingSecretError({ name: "s", key: "k" }), "SecretNotFound"],

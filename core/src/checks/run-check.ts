@@ -21,6 +21,8 @@ export async function runCheck(check: (signal: AbortSignal) => Promise<CheckOutc
   const started = now();
   let outcome: CheckOutcome;
   try {
+    // Cancelled before it began (a leadership term that ended while the reconcile waited): nothing is started.
+    signal.throwIfAborted();
     outcome = await raceAbort(check(signal), signal);
   } catch (err) {
     outcome = outcomeOfError(err, deadline.aborted, options.timeoutMs);
@@ -30,10 +32,12 @@ export async function runCheck(check: (signal: AbortSignal) => Promise<CheckOutc
 
 /** A check that ignores its signal still ends at the deadline. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    // Always observed: a check failing after the abort decided the race is not news, and must not surface as an
+    // unhandled rejection (which ended a CI run when an operator stopped mid-reconcile).
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }

@@ -111,6 +111,8 @@ export class CheckedResourceReconciler<S> implements Reconciler {
   }
 
   async #check(spec: S, secrets: SecretSource, fingerprint: string, previous: Partial<OwnedStatus>, signal: AbortSignal): Promise<CheckMemo> {
+    // The term may have ended while this reconcile waited for its status write: start no connection then.
+    if (signal.aborted) throw new ReconcileCancelled();
     const type = this.#kind.checkType(spec);
     const tester = this.#kind.tester(spec, { secrets, egress: this.#d.egress });
     let result: CheckResult;
