@@ -56,36 +56,32 @@ export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return hash("sha256", nodeInput, "buffer");
 }
 
+/** A leaf or node digest written as text in `encoding`: the same bytes as leafHash and nodeHash. */
+function leafDigest(chainHashHex: string, encoding: "base64" | "binary"): string {
+  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
+  return hash("sha256", leafInput, encoding);
+}
+
+function nodeDigest(left: string, right: string, encoding: "base64" | "binary"): string {
+  nodeInput.write(left, 1, encoding);
+  nodeInput.write(right, 1 + hashSize, encoding);
+  return hash("sha256", nodeInput, encoding);
+}
+
 /**
  * The same hashes on base64 text (hashText's spelling), for verifiers that hash once per event: a digest returned
  * as a string costs about a third of one returned as a new Buffer, and text compares with proof elements as is.
  * Inputs must have passed isHashText (or come from these functions).
  */
-export function leafHashText(chainHashHex: string): string {
-  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
-  return hash("sha256", leafInput, "base64");
-}
-
-export function nodeHashText(left: string, right: string): string {
-  nodeInput.write(left, 1, "base64");
-  nodeInput.write(right, 1 + hashSize, "base64");
-  return hash("sha256", nodeInput, "base64");
-}
+export const leafHashText = (chainHashHex: string): string => leafDigest(chainHashHex, "base64");
+export const nodeHashText = (left: string, right: string): string => nodeDigest(left, right, "base64");
 
 /**
  * The same hashes as 32-character Latin-1 strings (one character per byte), the cheapest form to hash again: for a
  * verifier that rebuilds whole trees (RootBuilder, multi-proofs) and compares only roots.
  */
-export function leafHashBinary(chainHashHex: string): string {
-  if (leafInput.write(chainHashHex, 1, "hex") !== hashSize) throw new Error(`not a SHA-256 hash: ${chainHashHex}`);
-  return hash("sha256", leafInput, "binary");
-}
-
-export function nodeHashBinary(left: string, right: string): string {
-  nodeInput.write(left, 1, "latin1");
-  nodeInput.write(right, 1 + hashSize, "latin1");
-  return hash("sha256", nodeInput, "binary");
-}
+export const leafHashBinary = (chainHashHex: string): string => leafDigest(chainHashHex, "binary");
+export const nodeHashBinary = (left: string, right: string): string => nodeDigest(left, right, "binary");
 
 /** Standard padded base64 of 32 bytes as Buffer writes it: 42 letters, one whose two low bits are zero, and `=`. */
 const hashText = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
