@@ -1,7 +1,8 @@
 /**
- * Ingestion benchmark (issue 2): HTTP batch and single-event ingest through a real API server, beside the raw
- * limits of the same PostgreSQL server on the same kind of rows — COPY FROM STDIN and single-row autocommit
- * INSERT. Prints numbers; not a timed test. `node bench/ingest.ts`; sizes and knobs via BENCH_* (see below).
+ * Ingestion benchmark (issues 2 and 16): HTTP batch and single-event ingest through a real API server, beside the
+ * limits measured in the same run — COPY FROM STDIN into `events` and into a key-only copy of it, single-row
+ * autocommit INSERT, and the same HTTP stack answering a no-op POST. Prints numbers; not a timed test.
+ * `node bench/ingest.ts`; sizes and knobs via BENCH_* (see below).
  */
 import { totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
@@ -11,7 +12,7 @@ import { formatSummary, loadProfile, monotonicMicros, summarise } from "./lib/cp
 import { backfillTreeStep } from "../core/src/db/merkle-tree.ts";
 import { checkpoint, freshBenchDatabase, verifyChain, type BenchDatabase } from "./lib/database.ts";
 import { copyPayload, makeEventInputs, precomputeChain } from "./lib/events.ts";
-import { connectAll, copyIngest, httpClient, httpIngest, insertIngest, type LoadResult } from "./lib/load.ts";
+import { connectAll, copyIngest, httpClient, httpIngest, insertIngest, noopPosts, type LoadResult } from "./lib/load.ts";
 import { appendTransactions, createTenant, startServerProcess, type BenchServer } from "./lib/server.ts";
 import { fmtInt, fmtMs, fmtRatio, intEnv, markdownTable, percentile, table } from "./lib/stats.ts";
 
@@ -34,7 +35,10 @@ const config = {
   /** BENCH_CPU_PROF=1: run the server under `node --cpu-prof` and summarise where its time went in (a) and (b). */
   cpuProfile: process.env.BENCH_CPU_PROF === "1",
 };
-const targets = { batchVsCopy: 0.5, singleVsInsert: 5 };
+/** Issue 16's targets: (a) against a key-only COPY (e), (b) against the no-op POST floor (f). */
+const targets = { batchVsKeyOnly: 0.25, singleVsNoop: 0.5 };
+type PhaseKey = "a" | "b" | "c" | "d" | "e" | "f";
+const phaseKeys: readonly PhaseKey[] = ["a", "b", "c", "d", "e", "f"];
 
 interface Phase {
   label: string;
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
       log(`WHAT-IF: dropped index ${index} (not the shipped schema)`);
     }
     server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: config.cpuProfile });
-    const phases = await runPhases(db, server);
+    const { phases, catchUp } = await runPhases(db, server);
     await server.stop();
     const srv = server;
     server = undefined;
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
     await verifyChain(db.pool, "bench-copy", config.batchEvents, false);
     await verifyChain(db.pool, "bench-insert", config.singleEvents, false);
     log("chains verified");
-    report(db, machine, phases);
+    report(db, machine, phases, catchUp);
     if (srv.cpuProfileDir) {
       const profile = loadProfile(srv.cpuProfileDir);
       for (const key of ["a", "b"] as const) {
@@ -111,7 +115,7 @@ async function measure(label: string, db: BenchDatabase, server: BenchServer, ru
   return { label, result, cpu, window, transactions };
 }
 
-async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record<"a" | "b" | "c" | "d", Phase>> {
+async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phases: Record<PhaseKey, Phase>; catchUp: { a: number; b: number } }> {
   const { batchEvents, batchSize, batchClients, singleEvents, singleClients, insertConnections } = config;
   log("creating tenants and preparing events (not timed)");
   const keys = {
@@ -143,8 +147,18 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record
   await db.pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", ["bench-copy", headAfter(copyEvents).seq, headAfter(copyEvents).hash]);
   await buildTree(db, "bench-copy");
 
+  // (e): the same rows into a copy of events that has only its keys, the yardstick of issue 16.
+  await createKeyOnlyCopy(db);
+  const keyOnlyConnection = await connectAll(db.url, 1);
+  const e = await measure(`(e) COPY FROM STDIN into a key-only copy of events, ${fmtInt(batchEvents)} rows`, db, server, () => copyIngest(keyOnlyConnection[0]!, copyData, batchEvents, keyOnlyTable));
+  await endAll(keyOnlyConnection);
+  // The search indexer indexes the raw-limit tenant too: it finishes before the next phase starts.
+  await searchIndexCaughtUp(db);
+
   const a = await measure(`(a) HTTP batch, ${batchSize} events/request, ${batchClients} clients`, db, server, () =>
     withHttp(server, batchClients, (http) => httpIngest(http, keys.batch, batchBodies, batchSize, batchClients)));
+  const catchUpA = await searchIndexCaughtUp(db);
+  log(`search index caught up ${catchUpA.toFixed(1)} s after (a) ended`);
 
   const insertConnectionList = await connectAll(db.url, insertConnections);
   const syncCommit = config.insertSynchronousCommit;
@@ -158,16 +172,24 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record
   await endAll(insertConnectionList);
   await db.pool.query("UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant = $1", ["bench-insert", headAfter(insertEvents).seq, headAfter(insertEvents).hash]);
   await buildTree(db, "bench-insert");
+  await searchIndexCaughtUp(db);
 
   // (b) runs on sockets and a server already warmed by single-event requests; the checkpoint comes first, so that
   // the warm connections are not idle long enough for the server to close them.
   await checkpoint(db.pool);
-  const b = await withHttp(server, singleClients, async (http) => {
+  let catchUpB = 0;
+  const [b, f] = await withHttp(server, singleClients, async (http) => {
     log(`warm-up: ${config.warmupSingles} single-event requests from ${singleClients} clients`);
     await httpIngest(http, keys.warmup, warmupSingleBodies, 1, singleClients);
-    return measure(`(b) HTTP single event, ${singleClients} clients`, db, server, () => httpIngest(http, keys.single, singleBodies, 1, singleClients), false);
+    await searchIndexCaughtUp(db);
+    const single = await measure(`(b) HTTP single event, ${singleClients} clients`, db, server, () => httpIngest(http, keys.single, singleBodies, 1, singleClients), false);
+    catchUpB = await searchIndexCaughtUp(db);
+    log(`search index caught up ${catchUpB.toFixed(1)} s after (b) ended`);
+    // (f) on the same warm sockets: the same bodies and headers to a path no route serves.
+    const noop = await measure(`(f) HTTP no-op POST (404), ${singleClients} clients`, db, server, () => noopPosts(http, keys.single, singleBodies, singleClients), false);
+    return [single, noop] as const;
   });
-  return { a, b, c, d };
+  return { phases: { a, b, c, d, e, f }, catchUp: { a: catchUpA, b: catchUpB } };
 }
 
 /**
@@ -176,6 +198,30 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<Record
  */
 async function buildTree(db: BenchDatabase, tenant: string): Promise<void> {
   while ((await backfillTreeStep(db.pool, tenant)) > 0);
+}
+
+const keyOnlyTable = "bench_events_key_only";
+
+/** A copy of `events` with its columns, constraints and partitioning, but only the primary key and (tenant, id). */
+async function createKeyOnlyCopy(db: BenchDatabase): Promise<void> {
+  await db.pool.query(`CREATE TABLE ${keyOnlyTable} (LIKE events INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS) PARTITION BY RANGE (received_at)`);
+  await db.pool.query(`CREATE TABLE ${keyOnlyTable}_p PARTITION OF ${keyOnlyTable} FOR VALUES FROM (MINVALUE) TO (MAXVALUE)`);
+  await db.pool.query(`ALTER TABLE ${keyOnlyTable} ADD FOREIGN KEY (tenant) REFERENCES tenants (id), ADD PRIMARY KEY (tenant, seq, received_at)`);
+  await db.pool.query(`CREATE INDEX ON ${keyOnlyTable} (tenant, id)`);
+}
+
+/**
+ * Waits until the server's search indexer has a document for every event (ADR 9) and answers how long that took:
+ * after an ingest phase, how far behind the append path the free-text index ended up.
+ */
+async function searchIndexCaughtUp(db: BenchDatabase): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const r = await db.pool.query<{ behind: string | null }>("SELECT sum(c.seq - coalesce(s.seq, 0)) AS behind FROM chain_heads c LEFT JOIN search_index_heads s USING (tenant)");
+    if (Number(r.rows[0]?.behind ?? 0) === 0) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > 600_000) throw new Error(`the search indexer is still ${r.rows[0]?.behind} events behind after 10 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function endAll(clients: readonly { end(): Promise<void> }[]): Promise<void> {
@@ -199,9 +245,9 @@ function otherCpu(cpu: CpuSnapshot): number {
   return Number.isFinite(cpu.server) && Number.isFinite(cpu.postgres) ? cpu.machine - cpu.client - cpu.server - cpu.postgres : Number.NaN;
 }
 
-function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<"a" | "b" | "c" | "d", Phase>): void {
-  const ratioA = rate(p.a.result) / rate(p.c.result);
-  const ratioB = rate(p.b.result) / rate(p.d.result);
+function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<PhaseKey, Phase>, catchUp: { a: number; b: number }): void {
+  const ratioA = rate(p.a.result) / rate(p.e.result);
+  const ratioB = rate(p.b.result) / rate(p.f.result);
   const met = (ratio: number, target: number) => (ratio >= target ? "yes" : "NO");
   const lat = (ph: Phase, q: number) => (ph.result.latencies.length ? fmtMs(percentile(ph.result.latencies, q)) : "–");
   const header = ["phase", "events", "seconds", "events/s", "p50 ms", "p99 ms", "limit", "limit events/s", "ratio", "target", "met"];
@@ -210,24 +256,25 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
     limit ? limit.label.slice(0, 3) : "", limit ? fmtInt(rate(limit.result)) : "", ratio === undefined ? "" : fmtRatio(ratio),
     target === undefined ? "" : `≥ ${target}×`, ratio === undefined || target === undefined ? "" : met(ratio, target),
   ];
-  const rows = [row(p.a, p.c, ratioA, targets.batchVsCopy), row(p.b, p.d, ratioB, targets.singleVsInsert), row(p.c), row(p.d)];
+  const rows = [row(p.a, p.e, ratioA, targets.batchVsKeyOnly), row(p.b, p.f, ratioB, targets.singleVsNoop), row(p.c), row(p.d), row(p.e), row(p.f)];
   const cpuHeader = ["phase", "wall s", "bench CPU s", "server CPU s", "postgres CPU s", "other processes CPU s", "iowait s", "server µs/event", "postgres µs/event", "transactions", "events/transaction"];
-  const cpuRows = (["a", "b", "c", "d"] as const).map((k) => {
+  const cpuRows = phaseKeys.map((k) => {
     const { cpu, result, transactions } = p[k];
     const sec = (s: number) => (Number.isFinite(s) ? s.toFixed(2) : "–");
     const perEvent = (s: number) => (Number.isFinite(s) ? fmtInt((s * 1e6) / result.events) : "–");
-    const tx = k === "a" || k === "b" ? transactions : k === "c" ? 1 : result.events;
+    const tx = k === "a" || k === "b" ? transactions : k === "c" || k === "e" ? 1 : k === "f" ? 0 : result.events;
     return [
       p[k].label.slice(0, 3), result.seconds.toFixed(2), sec(cpu.client), sec(cpu.server), sec(cpu.postgres), sec(Math.max(0, otherCpu(cpu))), sec(cpu.iowait),
-      perEvent(cpu.server), perEvent(cpu.postgres), fmtInt(tx), fmtInt(result.events / tx),
+      perEvent(cpu.server), perEvent(cpu.postgres), fmtInt(tx), tx ? fmtInt(result.events / tx) : "–",
     ];
   });
   const about = `PostgreSQL ${db.serverVersion} (${db.mode}; fsync=${db.settings.fsync}, synchronous_commit=${db.settings.synchronous_commit}), Node.js ${machine.node}, ${machine.cpus} CPUs, ${machine.memoryGiB.toFixed(1)} GiB, 1-minute load average ${machine.load1} before the run and ${machineLoad().load1} after`;
   const whatIf = config.dropIndexes.length ? `\nWHAT-IF RUN, not the shipped schema: dropped ${config.dropIndexes.join(", ")}\n` : "";
-  process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
+  const older = `(a) / (c) = ${fmtRatio(rate(p.a.result) / rate(p.c.result))} (COPY into the indexed table); (b) / (d) = ${fmtRatio(rate(p.b.result) / rate(p.d.result))} (single-row autocommit INSERT, issue 2's yardsticks)`;
+  process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\n${older}\nsearch index (ADR 9) caught up ${catchUp.a.toFixed(1)} s after (a) ended and ${catchUp.b.toFixed(1)} s after (b) ended\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
   process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b) and the warm-up also every hash and link.\n`);
-  process.stdout.write(`targets: (a) ≥ ${targets.batchVsCopy} × COPY: ${met(ratioA, targets.batchVsCopy)}; (b) ≥ ${targets.singleVsInsert} × INSERT: ${met(ratioB, targets.singleVsInsert)}\n`);
-  const busyElsewhere = (["a", "b", "c", "d"] as const)
+  process.stdout.write(`targets: (a) ≥ ${targets.batchVsKeyOnly} × key-only COPY: ${met(ratioA, targets.batchVsKeyOnly)}; (b) ≥ ${targets.singleVsNoop} × no-op POST: ${met(ratioB, targets.singleVsNoop)}\n`);
+  const busyElsewhere = phaseKeys
     .map((k) => [k, otherCpu(p[k].cpu) / (p[k].result.seconds * machine.cpus)] as const)
     .filter(([, share]) => share > 0.1);
   if (busyElsewhere.length) {
@@ -240,7 +287,7 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
       label: ph.label, events: ph.result.events, seconds: ph.result.seconds, eventsPerSecond: rate(ph.result),
       p50Ms: percentile(ph.result.latencies, 50), p99Ms: percentile(ph.result.latencies, 99), cpu: ph.cpu,
     }]));
-    writeFileSync(process.env.BENCH_RESULTS_JSON, `${JSON.stringify({ machine, postgres: db.serverVersion, settings: db.settings, config, phases: json, ratioA, ratioB }, null, 2)}\n`);
+    writeFileSync(process.env.BENCH_RESULTS_JSON, `${JSON.stringify({ machine, postgres: db.serverVersion, settings: db.settings, config, phases: json, ratioA, ratioB, searchIndexCatchUpSeconds: catchUp }, null, 2)}\n`);
   }
 }
 

@@ -12,6 +12,7 @@ import { request } from "undici";
 import { canonicalJson } from "../core/src/events/canonical.ts";
 import { eventFilterSchema } from "../core/src/search/filters.ts";
 import { isNarrowWindow, searchQuery } from "../core/src/search/query.ts";
+import { indexedThrough } from "../core/src/db/search-index.ts";
 import { eventSelectList, rowToEvent, type EventRow } from "../core/src/db/event-rows.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { generateTenantEvents } from "./lib/generate.ts";
@@ -38,6 +39,7 @@ try {
   log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; VACUUM ANALYZE…`);
   await db.pool.query("VACUUM ANALYZE events");
   const sample = rowToEvent((await db.pool.query<EventRow>(`SELECT ${eventSelectList} FROM events WHERE tenant = $1 AND seq = $2`, [tenant, Math.floor(events / 3)])).rows[0]!);
+  const sampleActorName = (await db.pool.query<{ actor_name: string }>("SELECT actor_name FROM events WHERE tenant = $1 AND actor_name IS NOT NULL AND seq > $2 ORDER BY seq LIMIT 1", [tenant, Math.floor(events / 2)])).rows[0]!.actor_name;
   const traceFragment = String((sample.details as { traceId: string }).traceId).slice(0, 12);
   const day = new Date(Date.now() - 10 * 86_400_000);
 
@@ -58,6 +60,10 @@ try {
       ["action=auth.* & outcome=failure", "action=auth.*&outcome=failure", "filter"],
       ["actor=user-42", "actor=user-42", "filter"],
       ["ip=10.20.0.0/16", "ip=10.20.0.0/16", "filter"],
+      ["resource=payments-42 (a name)", "resource=payments-42", "filter"],
+      ["resourceType=database", "resourceType=database", "filter"],
+      [`actor=${sampleActorName} (a name)`, `actor=${encodeURIComponent(sampleActorName)}`, "filter"],
+      ["category=audit (no events)", "category=audit", "filter"],
       ["one day & category=auth", `from=${day.toISOString()}&to=${new Date(day.getTime() + 86_400_000).toISOString()}&category=auth`, "filter"],
       ["q=OPS-4242 (rare)", "q=OPS-4242", "text"],
       ["q=quarterly (common)", "q=quarterly", "text"],
@@ -78,7 +84,7 @@ try {
       const p95 = percentile(lat, 95);
       rows.push([label, kind, String(hits), fmtMs(percentile(lat, 50)), fmtMs(p95), `< ${target}`, p95 < target ? "met" : "MISSED"]);
       const filter = eventFilterSchema.parse(Object.fromEntries(new URLSearchParams(qs)));
-      const q = searchQuery(tenant, filter, 51, undefined, await isNarrowWindow(db.pool, tenant, filter));
+      const q = searchQuery(tenant, filter, 51, undefined, await isNarrowWindow(db.pool, tenant, filter), await indexedThrough(db.pool, tenant));
       const plan = (await db.pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${q.text}`, q.values)).rows.map((r) => r["QUERY PLAN"]);
       plans.push(`${label}:\n  ${plan.filter((l) => /Scan|Sort|Limit/.test(l)).map((l) => l.trim()).join("\n  ")}`);
     }

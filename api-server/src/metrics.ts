@@ -8,6 +8,8 @@ export interface ApiMetrics {
   eventsAppended: client.Counter;
   batchSize: client.Histogram;
   appendPaths: client.Counter<"path">;
+  searchIndexLag: client.Gauge;
+  searchDocuments: client.Counter;
 }
 
 export function createMetrics(pool: Pool): ApiMetrics {
@@ -30,6 +32,12 @@ export function createMetrics(pool: Pool): ApiMetrics {
       help: "Appended groups by path: optimistic (one statement at the known head), stale_head (another writer had moved the head; appended by locking), locking",
       labelNames: ["path"], registers: [registry],
     }),
+    searchIndexLag: new client.Gauge({
+      name: "trailkeeper_search_index_lag_events",
+      help: "Events without a stored search document after the search indexer's last round, over all tenants (searched by recomputing the document)",
+      registers: [registry],
+    }),
+    searchDocuments: new client.Counter({ name: "trailkeeper_search_documents_indexed_total", help: "Search documents written by this replica's search indexer", registers: [registry] }),
   };
   const poolGauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });

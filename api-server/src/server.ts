@@ -18,6 +18,7 @@ import { createMetrics } from "./metrics.ts";
 import { Checkpointer } from "./services/checkpointer.ts";
 import { IngestBatcher } from "./services/ingest.ts";
 import { RetentionJob } from "./services/retention.ts";
+import { SearchIndexer } from "./services/search-indexer.ts";
 import { startReadReplica } from "./services/read-replica.ts";
 import { streamingReadLimits } from "./services/streaming-reads.ts";
 import { startViewerCleanup } from "./services/viewer-sessions.ts";
@@ -28,6 +29,7 @@ export interface RunningApiServer {
   adminToken: string;
   checkpointer: Checkpointer;
   retention: RetentionJob;
+  searchIndexer: SearchIndexer;
   close(): Promise<void>;
 }
 
@@ -76,8 +78,10 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   if (applied.length) log.info("migrations applied", { applied });
 
   const metrics = createMetrics(pool);
+  let appended = 0;
   const batcher = new IngestBatcher(pool, {
     committed(events, path) {
+      appended += events;
       metrics.eventsAppended.inc(events);
       metrics.batchSize.observe(events);
       metrics.appendPaths.inc({ path });
@@ -90,6 +94,13 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   checkpointer.start();
   const retention = new RetentionJob({ pool, signer, logName: config.TRAILKEEPER_LOG_NAME, log, everySeconds: config.TRAILKEEPER_RETENTION_EVERY_SECONDS });
   retention.start();
+  const searchIndexer = new SearchIndexer({
+    pool, log, idleMs: config.TRAILKEEPER_SEARCH_INDEX_IDLE_MS,
+    appended: () => appended, maxDeferred: config.TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED,
+    onLag: (events) => metrics.searchIndexLag.set(events),
+    onIndexed: (events) => metrics.searchDocuments.inc(events),
+  });
+  searchIndexer.start();
   const viewerCleanup = startViewerCleanup(pool, log);
   const reads = await startReadReplica(config, pool, metrics.registry, log);
   let shuttingDown = false;
@@ -114,12 +125,14 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     adminToken,
     checkpointer,
     retention,
+    searchIndexer,
     async close() {
       shuttingDown = true;
       await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log);
       await batcher.idle();
       await checkpointer.stop();
       await retention.stop();
+      await searchIndexer.stop();
       await viewerCleanup.stop();
       await reads.close();
       await pool.end();

@@ -68,6 +68,20 @@ const slim = [
   "CREATE INDEX ON %T (tenant, client_inet) WHERE client_inet IS NOT NULL",
   "CREATE INDEX ON %T USING brin (occurred_at)",
 ];
+/**
+ * The shipped b-trees less the category index (served by the action index through its prefixes), with the GiST
+ * index on client_inet as a b-tree: what migration 0016 ships once free text moved off the append path.
+ */
+const middle = [
+  "CREATE INDEX ON %T (tenant, action text_pattern_ops, seq)",
+  "CREATE INDEX ON %T (tenant, actor_id, seq)",
+  "CREATE INDEX ON %T (tenant, actor_name, seq) WHERE actor_name IS NOT NULL",
+  "CREATE INDEX ON %T (tenant, resource_type, seq)",
+  "CREATE INDEX ON %T (tenant, resource_id, seq)",
+  "CREATE INDEX ON %T (tenant, resource_name, seq) WHERE resource_name IS NOT NULL",
+  "CREATE INDEX ON %T (tenant, occurred_at)",
+  "CREATE INDEX ON %T (tenant, client_inet) WHERE client_inet IS NOT NULL",
+];
 const trigramRaw = `CREATE INDEX ON %T USING gin (${rawTextSql} gin_trgm_ops)`;
 const tokens = (withClause = "") => `CREATE INDEX ON %T USING gin (${tokensSql})${withClause}`;
 
@@ -83,6 +97,8 @@ export const indexVariants: readonly IndexVariant[] = [
   { name: "slim-tokens", about: "5 b-trees + BRIN + GIN over words and parts", indexes: [...keys, ...slim, tokens()] },
   { name: "slim-tokens-given", about: "slim + GIN over a tokens column the writer fills (words and parts)", indexes: [...keys, ...slim, "CREATE INDEX ON %T USING gin (search_tokens)"], givenTokens: true },
   { name: "slim-trgm-raw", about: "5 b-trees + BRIN + trigram GIN over the raw text", indexes: [...keys, ...slim, trigramRaw] },
+  { name: "middle-no-text", about: "shipped b-trees less category, client_inet as a b-tree, no text index", indexes: [...keys, ...middle] },
+  { name: "middle-brin-no-text", about: "middle, occurred_at as BRIN", indexes: [...keys, ...middle.filter((i) => !i.includes("occurred_at")), "CREATE INDEX ON %T USING brin (occurred_at)"] },
   { name: "slim-no-text", about: "slim without a text index (text indexed off the append path)", indexes: [...keys, ...slim], asyncIndexers: ["tokens", "trigram", "trigram-raw", "tokens-given", "trigram-given"] },
 ];
 

@@ -1,10 +1,8 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { Pool as HttpPool } from "undici";
 import { eventColumns, eventToRow } from "../../core/src/db/event-rows.ts";
 import type { StoredEvent } from "../../core/src/events/model.ts";
+import { copyInto } from "./copy-into.ts";
 
 /** What one measured phase did: events written, wall time, and per-request (or per-statement) latencies. */
 export interface LoadResult {
@@ -66,6 +64,36 @@ export async function httpIngest(http: HttpPool, apiKey: string, bodies: readonl
   return { events: bodies.length * perBody, seconds, latencies };
 }
 
+/**
+ * The floor of single-event ingest (issue 16): POSTs every body, with the same headers, to a path no route serves,
+ * so the same HTTP stack (sockets, HTTP parsing, the request log and metrics middleware, routing, a problem+json
+ * answer) does everything but the work. Each answer must be that 404.
+ */
+export async function noopPosts(http: HttpPool, apiKey: string, bodies: readonly Buffer[], clients: number): Promise<LoadResult> {
+  const latencies = new Float64Array(bodies.length);
+  let failures = 0;
+  let first: string | undefined;
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  const seconds = await concurrently(bodies.length, clients, async (i) => {
+    const t0 = performance.now();
+    try {
+      const res = await http.request({ path: "/v1/noop", method: "POST", headers, body: bodies[i]! });
+      const text = await res.body.text();
+      latencies[i] = performance.now() - t0;
+      if (res.statusCode !== 404) {
+        failures += 1;
+        first ??= `HTTP ${res.statusCode}: ${text.slice(0, 300)}`;
+      }
+    } catch (err) {
+      latencies[i] = performance.now() - t0;
+      failures += 1;
+      first ??= String(err);
+    }
+  });
+  if (failures > 0) throw new LoadFailure(`${failures} out of ${bodies.length} no-op requests failed; first: ${first}`);
+  return { events: bodies.length, seconds, latencies };
+}
+
 /** Opens `n` database connections (outside any timed window; the caller ends them after measuring). */
 export async function connectAll(url: string, n: number): Promise<pg.Client[]> {
   return Promise.all(Array.from({ length: n }, async () => {
@@ -75,16 +103,11 @@ export async function connectAll(url: string, n: number): Promise<pg.Client[]> {
   }));
 }
 
-/** One `COPY events FROM STDIN` (text format) of a fully pre-computed payload, on one connection, autocommit. */
-export async function copyIngest(client: pg.Client, payload: Buffer, rows: number): Promise<LoadResult> {
-  const start = performance.now();
-  const stream = client.query(copyFrom(`COPY events (${eventColumns.join(", ")}) FROM STDIN`));
-  const chunk = 1 << 20;
-  await pipeline(Readable.from((function* () {
-    for (let o = 0; o < payload.length; o += chunk) yield payload.subarray(o, o + chunk);
-  })()), stream);
-  const seconds = (performance.now() - start) / 1000;
-  if (stream.rowCount !== rows) throw new LoadFailure(`COPY stored ${stream.rowCount} rows, expected ${rows}`);
+/** One `COPY … FROM STDIN` (text format) of a fully pre-computed payload, on one connection, autocommit. */
+export async function copyIngest(client: pg.Client, payload: Buffer, rows: number, table = "events"): Promise<LoadResult> {
+  const seconds = await copyInto(client, table, payload, rows).catch((err: unknown) => {
+    throw new LoadFailure(String((err as Error).message));
+  });
   return { events: rows, seconds, latencies: new Float64Array(0) };
 }
 

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { categoryIds } from "../events/categories.ts";
+import { categoryIds, categoryTable, type CategoryId } from "../events/categories.ts";
 import { inStoredYearRange, outcomes } from "../events/model.ts";
 
 const commaList = <T extends string>(item: z.ZodType<T, string>, what: string) =>
@@ -66,48 +66,82 @@ export type EventFilter = z.output<typeof eventFilterSchema>;
 /** Escapes LIKE wildcards so user text matches literally. */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The free-text document of an event: what `q` matches, and what the search indexer stores (ADR 9). */
 export const searchTextSql =
   "trailkeeper_search_text(action, actor_id, actor_name, resource_type, resource_id, resource_name, details)";
 
+/**
+ * One way to find a filter's events. `docTerms` (LIKE patterns' placeholders) means: through the stored search
+ * documents, joined back to `events` (see searchQuery); `where` always applies to `events`.
+ */
+export interface FilterVariant {
+  where: string[];
+  docTerms?: string[];
+}
+
 /** Builds `WHERE` conditions (without the tenant) for a filter; placeholders continue from `params`. */
 export function filterConditions(f: EventFilter, params: unknown[]): string[] {
-  return filterVariants(f, params, false)[0]!;
+  return filterVariants(f, params, false)[0]!.where;
 }
 
 /**
- * Like filterConditions, but with `split`, each "id or name" filter (actor, resource) becomes separate variants
- * (actor_id = x | actor_name = x, …) whose union is the filter: each variant can then walk its own
- * (tenant, column, seq) index newest-first, which an OR cannot.
+ * Like filterConditions, but with `split`, the filter becomes separate variants whose union is the filter, so that
+ * each can walk one index newest-first, which an OR cannot:
+ * - each "id or name" filter (actor, resource): `actor_id = x` | `actor_name = x`, …;
+ * - free text: the stored documents of events up to `indexedThrough` (the tenant's search mark) | the recomputed
+ *   document of the events above it.
  */
-export function filterVariants(f: EventFilter, params: unknown[], split: boolean): string[][] {
+export function filterVariants(f: EventFilter, params: unknown[], split: boolean, indexedThrough = 0): FilterVariant[] {
   const add = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
   };
   const where: string[] = [];
   if (f.action) where.push(actionCondition(f.action, add));
-  if (f.category) where.push(`category = ANY(${add(f.category)}::text[])`);
-  const alternatives: string[][] = [];
+  if (f.category) where.push(actionCondition(categoryActionPatterns(f.category), add));
+  const alternatives: FilterVariant[][] = [];
   if (f.actor) {
     const p = add(f.actor);
-    alternatives.push([`actor_id = ${p}`, `actor_name = ${p}`]);
+    alternatives.push([{ where: [`actor_id = ${p}`] }, { where: [`actor_name = ${p}`] }]);
   }
   if (f.resourceType) where.push(`resource_type = ${add(f.resourceType)}`);
   if (f.resource) {
     const p = add(f.resource);
-    alternatives.push([`resource_id = ${p}`, `resource_name = ${p}`]);
+    alternatives.push([{ where: [`resource_id = ${p}`] }, { where: [`resource_name = ${p}`] }]);
   }
   if (f.outcome) where.push(`outcome = ANY(${add(f.outcome)}::text[])`);
   if (f.ip) where.push(`client_inet <<= ${add(f.ip)}::inet`);
   if (f.from) where.push(`occurred_at >= ${add(f.from)}`);
   if (f.to) where.push(`occurred_at < ${add(f.to)}`);
   if (f.q) {
-    for (const term of f.q.toLowerCase().split(/\s+/).filter(Boolean)) {
-      where.push(`${searchTextSql} LIKE ${add(`%${likeEscape(term)}%`)}`);
-    }
+    const terms = f.q.toLowerCase().split(/\s+/).filter(Boolean).map((term) => add(`%${likeEscape(term)}%`));
+    const recomputed = terms.map((p) => `${searchTextSql} LIKE ${p}`);
+    if (split) alternatives.push([{ where: [], docTerms: terms }, { where: [`seq > ${add(indexedThrough)}`, ...recomputed] }]);
+    else where.push(textCondition(terms, recomputed));
   }
-  if (!split) return [[...where, ...alternatives.map((alt) => `(${alt.join(" OR ")})`)]];
-  return alternatives.reduce<string[][]>((acc, alt) => acc.flatMap((conds) => alt.map((a) => [...conds, a])), [where]);
+  if (!split) {
+    return [{ where: [...where, ...alternatives.map((alt) => `(${alt.map((a) => a.where.join(" AND ")).join(" OR ")})`)] }];
+  }
+  return alternatives.reduce<FilterVariant[]>(
+    (acc, alt) => acc.flatMap((v) => alt.map((a) => ({ where: [...v.where, ...a.where], docTerms: a.docTerms ?? v.docTerms }))),
+    [{ where }],
+  );
+}
+
+/**
+ * Free text as one condition on `events`: the event's stored document matches, or it has none yet (it lies above
+ * the tenant's search mark) and its recomputed document matches. PostgreSQL can run the EXISTS as one hashed
+ * lookup or as a probe per event, whichever costs less.
+ */
+function textCondition(terms: string[], recomputed: string[]): string {
+  const stored = `EXISTS (SELECT 1 FROM search_documents d WHERE d.tenant = events.tenant AND d.seq = events.seq AND ${terms.map((p) => `d.doc LIKE ${p}`).join(" AND ")})`;
+  const mark = "coalesce((SELECT h.seq FROM search_index_heads h WHERE h.tenant = events.tenant), 0)";
+  return `(${stored} OR (seq > ${mark} AND ${recomputed.join(" AND ")}))`;
+}
+
+/** A category's actions as `prefix.*` patterns (core/src/events/categories.ts): the action index serves them. */
+export function categoryActionPatterns(categories: readonly CategoryId[]): string[] {
+  return categoryTable.filter((c) => categories.includes(c.id)).flatMap((c) => c.prefixes.map((p) => `${p}.*`));
 }
 
 /** Exact actions and `prefix.*` patterns, OR-ed. */

@@ -76,6 +76,10 @@ describe("retention", () => {
     await appendOld("ret-other", 5, "2025-01-20T10:00:00Z");
     await api.checkpointer.runOnce(true);
     const before = (await call(api.url, "GET", "/v1/integrity/checkpoints/latest", { token: key })).body as { seq: number; root: string };
+    await api.searchIndexer.runUntilCurrent();
+    const documents = async (tenant: string) =>
+      (await db.pool.query<{ n: number; first: number | null }>("SELECT count(*)::int AS n, min(seq) AS first FROM search_documents WHERE tenant = $1", [tenant])).rows[0]!;
+    expect(await documents("ret-a")).toEqual({ n: before.seq, first: 1 });
 
     // 400 days back from now (December 2026) is in November 2025: January to April 2025 have expired.
     const set = await admin("PUT", "ret-a/retention", { retentionDays: 400 });
@@ -90,6 +94,9 @@ describe("retention", () => {
     expect(left[0]!.seq).toBe(49);
     expect(left).toHaveLength(before.seq - 48 + 2); // + audit.retention.update and audit.retention.prune
     expect((await rows("ret-other")).length).toBe(5);
+    // The search documents of pruned events went with them; the other tenant's stay.
+    expect(await documents("ret-a")).toEqual({ n: before.seq - 48, first: 49 });
+    expect((await documents("ret-other")).n).toBe(5);
     const record = left.find((r) => r.action === "audit.retention.prune")!;
     const sealing = (pruned.body as { checkpoint: { hash: string; root: string } }).checkpoint;
     expect(JSON.parse(record.details!)).toMatchObject({ prunedThrough: 48, previousBoundary: 0, events: 48, boundaryHash: sealing.hash, boundaryRoot: sealing.root });
