@@ -37,7 +37,7 @@ try {
   const t0 = performance.now();
   await generateTenantEvents(db.pool, db.url, tenant, events, { log: (m) => (Number(m.split(" ")[1]) % 200_000 === 0 ? log(m) : undefined) });
   log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; VACUUM ANALYZE…`);
-  await db.pool.query("VACUUM ANALYZE events");
+  await db.pool.query("VACUUM ANALYZE events, search_documents");
   const sample = rowToEvent((await db.pool.query<EventRow>(`SELECT ${eventSelectList} FROM events WHERE tenant = $1 AND seq = $2`, [tenant, Math.floor(events / 3)])).rows[0]!);
   const sampleActorName = (await db.pool.query<{ actor_name: string }>("SELECT actor_name FROM events WHERE tenant = $1 AND actor_name IS NOT NULL AND seq > $2 ORDER BY seq LIMIT 1", [tenant, Math.floor(events / 2)])).rows[0]!.actor_name;
   const traceFragment = String((sample.details as { traceId: string }).traceId).slice(0, 12);

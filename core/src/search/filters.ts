@@ -70,28 +70,20 @@ export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export const searchTextSql =
   "trailkeeper_search_text(action, actor_id, actor_name, resource_type, resource_id, resource_name, details)";
 
-/**
- * One way to find a filter's events. `docTerms` (LIKE patterns' placeholders) means: through the stored search
- * documents, joined back to `events` (see searchQuery); `where` always applies to `events`.
- */
-export interface FilterVariant {
-  where: string[];
-  docTerms?: string[];
-}
-
 /** Builds `WHERE` conditions (without the tenant) for a filter; placeholders continue from `params`. */
 export function filterConditions(f: EventFilter, params: unknown[]): string[] {
-  return filterVariants(f, params, false)[0]!.where;
+  return filterVariants(f, params, false)[0]!;
 }
 
 /**
  * Like filterConditions, but with `split`, the filter becomes separate variants whose union is the filter, so that
  * each can walk one index newest-first, which an OR cannot:
  * - each "id or name" filter (actor, resource): `actor_id = x` | `actor_name = x`, …;
- * - free text: the stored documents of events up to `indexedThrough` (the tenant's search mark) | the recomputed
- *   document of the events above it.
+ * - free text: events up to `searchMark` (the tenant's search mark) whose stored document matches — a
+ *   semi-join PostgreSQL may drive from the trigram index or from another filter's index, whichever is cheaper —
+ *   | the events above it, whose document is recomputed.
  */
-export function filterVariants(f: EventFilter, params: unknown[], split: boolean, indexedThrough = 0): FilterVariant[] {
+export function filterVariants(f: EventFilter, params: unknown[], split: boolean, searchMark = 0): string[][] {
   const add = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
@@ -99,15 +91,15 @@ export function filterVariants(f: EventFilter, params: unknown[], split: boolean
   const where: string[] = [];
   if (f.action) where.push(actionCondition(f.action, add));
   if (f.category) where.push(actionCondition(categoryActionPatterns(f.category), add));
-  const alternatives: FilterVariant[][] = [];
+  const alternatives: string[][][] = [];
   if (f.actor) {
     const p = add(f.actor);
-    alternatives.push([{ where: [`actor_id = ${p}`] }, { where: [`actor_name = ${p}`] }]);
+    alternatives.push([[`actor_id = ${p}`], [`actor_name = ${p}`]]);
   }
   if (f.resourceType) where.push(`resource_type = ${add(f.resourceType)}`);
   if (f.resource) {
     const p = add(f.resource);
-    alternatives.push([{ where: [`resource_id = ${p}`] }, { where: [`resource_name = ${p}`] }]);
+    alternatives.push([[`resource_id = ${p}`], [`resource_name = ${p}`]]);
   }
   if (f.outcome) where.push(`outcome = ANY(${add(f.outcome)}::text[])`);
   if (f.ip) where.push(`client_inet <<= ${add(f.ip)}::inet`);
@@ -116,16 +108,15 @@ export function filterVariants(f: EventFilter, params: unknown[], split: boolean
   if (f.q) {
     const terms = f.q.toLowerCase().split(/\s+/).filter(Boolean).map((term) => add(`%${likeEscape(term)}%`));
     const recomputed = terms.map((p) => `${searchTextSql} LIKE ${p}`);
-    if (split) alternatives.push([{ where: [], docTerms: terms }, { where: [`seq > ${add(indexedThrough)}`, ...recomputed] }]);
-    else where.push(textCondition(terms, recomputed));
+    if (split) {
+      const mark = add(searchMark);
+      alternatives.push([[`seq <= ${mark}`, storedMatch(terms)], [`seq > ${mark}`, ...recomputed]]);
+    } else {
+      where.push(textCondition(terms, recomputed));
+    }
   }
-  if (!split) {
-    return [{ where: [...where, ...alternatives.map((alt) => `(${alt.map((a) => a.where.join(" AND ")).join(" OR ")})`)] }];
-  }
-  return alternatives.reduce<FilterVariant[]>(
-    (acc, alt) => acc.flatMap((v) => alt.map((a) => ({ where: [...v.where, ...a.where], docTerms: a.docTerms ?? v.docTerms }))),
-    [{ where }],
-  );
+  if (!split) return [[...where, ...alternatives.map((alt) => `(${alt.map((a) => a.join(" AND ")).join(" OR ")})`)]];
+  return alternatives.reduce<string[][]>((acc, alt) => acc.flatMap((conds) => alt.map((a) => [...conds, ...a])), [where]);
 }
 
 /**
@@ -134,10 +125,14 @@ export function filterVariants(f: EventFilter, params: unknown[], split: boolean
  * lookup or as a probe per event, whichever costs less.
  */
 function textCondition(terms: string[], recomputed: string[]): string {
-  const stored = `EXISTS (SELECT 1 FROM search_documents d WHERE d.tenant = events.tenant AND d.seq = events.seq AND ${terms.map((p) => `d.doc LIKE ${p}`).join(" AND ")})`;
+  const stored = storedMatch(terms);
   const mark = "coalesce((SELECT h.seq FROM search_index_heads h WHERE h.tenant = events.tenant), 0)";
   return `(${stored} OR (seq > ${mark} AND ${recomputed.join(" AND ")}))`;
 }
+
+/** The event's stored search document matches every term. */
+const storedMatch = (terms: string[]) =>
+  `EXISTS (SELECT 1 FROM search_documents d WHERE d.tenant = events.tenant AND d.seq = events.seq AND ${terms.map((p) => `d.doc LIKE ${p}`).join(" AND ")})`;
 
 /** A category's actions as `prefix.*` patterns (core/src/events/categories.ts): the action index serves them. */
 export function categoryActionPatterns(categories: readonly CategoryId[]): string[] {

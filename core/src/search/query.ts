@@ -4,7 +4,7 @@ import { inlineParams } from "../db/sql-literal.ts";
 import { csvCopySelectList } from "../export/csv-copy.ts";
 import type { StoredEvent } from "../events/model.ts";
 import { indexedThrough } from "../db/search-index.ts";
-import { filterConditions, filterVariants, type EventFilter, type FilterVariant } from "./filters.ts";
+import { filterConditions, filterVariants, type EventFilter } from "./filters.ts";
 
 export interface SqlQuery {
   text: string;
@@ -13,31 +13,23 @@ export interface SqlQuery {
 
 /**
  * Newest first, keyset on seq: a page never repeats or skips events however many are appended meanwhile.
- * "id or name" filters and free text run as a UNION of ordered index walks (see filterVariants); free text walks
- * the stored search documents up to `indexedThrough` (the tenant's search mark) and the events above it. With
- * `narrowWindow` (the caller found few events in the from/to range) the matches are collected first and then
- * ordered, because the planner cannot know that a time window far back lies far from the newest seq.
+ * "id or name" filters and free text run as a UNION of ordered index walks (see filterVariants); free text reads
+ * the stored search documents up to `searchMark` (the tenant's search mark, see indexedThrough) and recomputes
+ * those above it. With `narrowWindow` (the caller found few events in the from/to range) the matches are
+ * collected first and then ordered, because the planner cannot know that a time window far back lies far from
+ * the newest seq.
  */
-export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number, narrowWindow = false, indexedThrough = 0): SqlQuery {
+export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number, narrowWindow = false, searchMark = 0): SqlQuery {
   const values: unknown[] = [tenant];
-  const variants = filterVariants(filter, values, !narrowWindow, indexedThrough);
-  let before: string | undefined;
+  const variants = filterVariants(filter, values, !narrowWindow, searchMark);
+  const keyset: string[] = [];
   if (beforeSeq !== undefined) {
     values.push(beforeSeq);
-    before = `$${values.length}`;
+    keyset.push(`seq < $${values.length}`);
   }
   values.push(limit);
   const lim = `$${values.length}`;
-  const keyset = before === undefined ? [] : [`seq < ${before}`];
-  const select = (v: FilterVariant) => {
-    const where = ["tenant = $1", ...v.where, ...keyset].join(" AND ");
-    if (!v.docTerms) return `SELECT ${eventSelectList}, seq AS k FROM events WHERE ${where}`;
-    // The documents' own (tenant, seq) order is the page's order; each match is joined back to its event in the
-    // one partition that holds it. The keyset is repeated on the documents, where it bounds the walk.
-    const docWhere = ["d.tenant = $1", ...v.docTerms.map((p) => `d.doc LIKE ${p}`), ...(before === undefined ? [] : [`d.seq < ${before}`])].join(" AND ");
-    return `SELECT ${eventSelectList}, seq AS k FROM (SELECT d.seq AS d_seq, d.received_at AS d_received_at FROM search_documents d WHERE ${docWhere}) d`
-      + ` JOIN events ON events.tenant = $1 AND events.seq = d.d_seq AND events.received_at = d.d_received_at WHERE ${where}`;
-  };
+  const select = (conds: string[]) => `SELECT ${eventSelectList}, seq AS k FROM events WHERE ${["tenant = $1", ...conds, ...keyset].join(" AND ")}`;
   let text: string;
   if (narrowWindow) text = `WITH w AS MATERIALIZED (${select(variants[0]!)}) SELECT * FROM w ORDER BY k DESC LIMIT ${lim}`;
   else if (variants.length === 1) text = `${select(variants[0]!)} ORDER BY seq DESC LIMIT ${lim}`;
