@@ -34,6 +34,8 @@ const config = {
   dropIndexes: (process.env.BENCH_DROP_INDEXES ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   /** BENCH_CPU_PROF=1: run the server under `node --cpu-prof` and summarise where its time went in (a) and (b). */
   cpuProfile: process.env.BENCH_CPU_PROF === "1",
+  /** The server's TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED (unset: its default), to weigh burst ingest against indexing. */
+  searchIndexMaxDeferred: process.env.BENCH_SEARCH_INDEX_MAX_DEFERRED,
 };
 /** Issue 16's targets: (a) against a key-only COPY (e), (b) against the no-op POST floor (f). */
 const targets = { batchVsKeyOnly: 0.25, singleVsNoop: 0.5 };
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
       await db.pool.query(`DROP INDEX ${index}`);
       log(`WHAT-IF: dropped index ${index} (not the shipped schema)`);
     }
-    server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: config.cpuProfile });
+    const serverEnv = config.searchIndexMaxDeferred === undefined ? undefined : { TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED: config.searchIndexMaxDeferred };
+    server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: config.cpuProfile, env: serverEnv });
     const { phases, catchUp } = await runPhases(db, server);
     await server.stop();
     const srv = server;
@@ -269,7 +272,8 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
     ];
   });
   const about = `PostgreSQL ${db.serverVersion} (${db.mode}; fsync=${db.settings.fsync}, synchronous_commit=${db.settings.synchronous_commit}), Node.js ${machine.node}, ${machine.cpus} CPUs, ${machine.memoryGiB.toFixed(1)} GiB, 1-minute load average ${machine.load1} before the run and ${machineLoad().load1} after`;
-  const whatIf = config.dropIndexes.length ? `\nWHAT-IF RUN, not the shipped schema: dropped ${config.dropIndexes.join(", ")}\n` : "";
+  const whatIf = (config.dropIndexes.length ? `\nWHAT-IF RUN, not the shipped schema: dropped ${config.dropIndexes.join(", ")}\n` : "")
+    + (config.searchIndexMaxDeferred === undefined ? "" : `\nserver setting: TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED=${config.searchIndexMaxDeferred}\n`);
   const older = `(a) / (c) = ${fmtRatio(rate(p.a.result) / rate(p.c.result))} (COPY into the indexed table); (b) / (d) = ${fmtRatio(rate(p.b.result) / rate(p.d.result))} (single-row autocommit INSERT, issue 2's yardsticks)`;
   process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\n${older}\nsearch index (ADR 9) caught up ${catchUp.a.toFixed(1)} s after (a) ended and ${catchUp.b.toFixed(1)} s after (b) ended\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
   process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b) and the warm-up also every hash and link.\n`);
