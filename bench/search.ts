@@ -12,8 +12,7 @@ import { to as copyTo } from "pg-copy-streams";
 import { request } from "undici";
 import { canonicalJson } from "../core/src/events/canonical.ts";
 import { eventFilterSchema } from "../core/src/search/filters.ts";
-import { isNarrowWindow, searchQuery } from "../core/src/search/query.ts";
-import { indexedThrough } from "../core/src/db/search-index.ts";
+import { planSearch, searchQuery } from "../core/src/search/query.ts";
 import { eventSelectList, rowToEvent, type EventRow } from "../core/src/db/event-rows.ts";
 import { freshBenchDatabase } from "./lib/database.ts";
 import { generateTenantEvents } from "./lib/generate.ts";
@@ -87,7 +86,7 @@ try {
       const p95 = percentile(lat, 95);
       rows.push([label, kind, String(hits), fmtMs(percentile(lat, 50)), fmtMs(p95), `< ${target}`, p95 < target ? "met" : "MISSED"]);
       const filter = eventFilterSchema.parse(Object.fromEntries(new URLSearchParams(qs)));
-      const q = searchQuery(tenant, filter, 51, undefined, await isNarrowWindow(db.pool, tenant, filter), await indexedThrough(db.pool, tenant));
+      const q = searchQuery(tenant, filter, 51, undefined, ...(await planSearch(db.pool, tenant, filter)));
       const plan = (await db.pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${q.text}`, q.values)).rows.map((r) => r["QUERY PLAN"]);
       plans.push(`${label}:\n  ${plan.filter((l) => /Scan|Sort|Limit/.test(l)).map((l) => l.trim()).join("\n  ")}`);
     }

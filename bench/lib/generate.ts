@@ -5,6 +5,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { eventColumns } from "../../core/src/db/event-rows.ts";
 import { createTenant as createTenantRow } from "../../core/src/db/event-store.ts";
 import { backfillTreeStep } from "../../core/src/db/merkle-tree.ts";
+import { timeBucketsUpsert } from "../../core/src/db/search-index.ts";
 import { inTransaction, type Pool } from "../../core/src/db/pool.ts";
 import { extendChain, type ChainHead } from "../../core/src/events/chain.ts";
 import { eventInputSchema, toPendingEvent } from "../../core/src/events/model.ts";
@@ -70,6 +71,7 @@ export async function bulkSearchDocuments(pool: Pool, tenant: string): Promise<v
       `INSERT INTO search_documents (tenant, seq, received_at, doc) SELECT tenant, seq, received_at, ${searchTextSql} FROM events WHERE tenant = $1 ON CONFLICT DO NOTHING`,
       [tenant],
     );
+    await client.query(timeBucketsUpsert, [tenant, 0, Number.MAX_SAFE_INTEGER]);
     await client.query("INSERT INTO search_index_heads (tenant, seq) SELECT tenant, seq FROM chain_heads WHERE tenant = $1 ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq", [tenant]);
     await client.query("CREATE INDEX search_documents_trgm ON search_documents USING gin (doc gin_trgm_ops)");
   } finally {

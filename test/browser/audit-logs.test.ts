@@ -85,6 +85,8 @@ describe("search qualifiers", () => {
 
   it("reports a qualifier the API cannot serve inline and runs no search", async () => {
     const page = await signedIn();
+    // The page's first search (no filter) must be done before counting: it is not the one under test.
+    await page.getByRole("status").filter({ hasText: /events? loaded/ }).waitFor();
     const searched: string[] = [];
     // A new search starts without a cursor; requests with one are the previous list filling in.
     page.on("request", (r) => r.url().includes("/v1/events?") && !r.url().includes("cursor=") && searched.push(r.url()));

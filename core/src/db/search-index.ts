@@ -19,6 +19,24 @@ export async function indexedThrough(db: Queryable, tenant: string): Promise<num
   return row ? Number(row.seq) : 0;
 }
 
+/** Raises the per-hour seq bounds (search_time_buckets) by the tenant's events in (from, to]. */
+export const timeBucketsUpsert = `INSERT INTO search_time_buckets (tenant, hour, max_seq)
+  SELECT tenant, date_trunc('hour', occurred_at, 'UTC'), max(seq) FROM events WHERE tenant = $1 AND seq > $2 AND seq <= $3 GROUP BY 1, 2
+  ON CONFLICT (tenant, hour) DO UPDATE SET max_seq = greatest(search_time_buckets.max_seq, excluded.max_seq)`;
+
+/**
+ * The highest seq an indexed event (at or below the tenant's mark) occurring in [from, to) can have, or 0 when no
+ * indexed event occurred in those hours. Events above the mark are not covered.
+ */
+export async function windowSeqBound(db: Queryable, tenant: string, from: Date | undefined, to: Date | undefined): Promise<number> {
+  const row = (await db.query<{ bound: string | null }>(
+    `SELECT max(max_seq) AS bound FROM search_time_buckets
+     WHERE tenant = $1 AND ($2::timestamptz IS NULL OR hour >= date_trunc('hour', $2::timestamptz, 'UTC')) AND ($3::timestamptz IS NULL OR hour < $3::timestamptz)`,
+    [tenant, from ?? null, to ?? null],
+  )).rows[0];
+  return row?.bound == null ? 0 : Number(row.bound);
+}
+
 export interface IndexStep {
   /** Events whose documents this step wrote (pruned events in its range count as covered, not written). */
   indexed: number;
@@ -50,6 +68,7 @@ export function indexSearchStep(pool: Pool, tenant: string, batch = searchIndexB
        ON CONFLICT (tenant, seq) DO NOTHING`,
       [tenant, done, to],
     );
+    await client.query(timeBucketsUpsert, [tenant, done, to]);
     await client.query(
       "INSERT INTO search_index_heads (tenant, seq) VALUES ($1, $2) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq",
       [tenant, to],

@@ -79,11 +79,22 @@ export function filterConditions(f: EventFilter, params: unknown[]): string[] {
  * Like filterConditions, but with `split`, the filter becomes separate variants whose union is the filter, so that
  * each can walk one index newest-first, which an OR cannot:
  * - each "id or name" filter (actor, resource): `actor_id = x` | `actor_name = x`, …;
- * - free text: events up to `searchMark` (the tenant's search mark) whose stored document matches — a
+ * - free text: events up to `marks.indexedThrough` (the tenant's search mark) whose stored document matches — a
  *   semi-join PostgreSQL may drive from the trigram index or from another filter's index, whichever is cheaper —
- *   | the events above it, whose document is recomputed.
+ *   | the events above it, whose document is recomputed;
+ * - a time window, given `marks.windowThrough`: events up to that bound | events above the search mark.
  */
-export function filterVariants(f: EventFilter, params: unknown[], split: boolean, searchMark = 0): string[][] {
+/**
+ * What the search indexer has recorded for a tenant (core/src/db/search-index.ts): every event up to
+ * `indexedThrough` has its stored document; with a time window, no event up to that mark that occurred in the
+ * window has a seq above `windowThrough`.
+ */
+export interface SearchMarks {
+  indexedThrough: number;
+  windowThrough?: number;
+}
+
+export function filterVariants(f: EventFilter, params: unknown[], split: boolean, marks: SearchMarks = { indexedThrough: 0 }): string[][] {
   const add = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
@@ -109,11 +120,16 @@ export function filterVariants(f: EventFilter, params: unknown[], split: boolean
     const terms = f.q.toLowerCase().split(/\s+/).filter(Boolean).map((term) => add(`%${likeEscape(term)}%`));
     const recomputed = terms.map((p) => `${searchTextSql} LIKE ${p}`);
     if (split) {
-      const mark = add(searchMark);
+      const mark = add(marks.indexedThrough);
       alternatives.push([[`seq <= ${mark}`, storedMatch(terms)], [`seq > ${mark}`, ...recomputed]]);
     } else {
       where.push(textCondition(terms, recomputed));
     }
+  }
+  if (split && marks.windowThrough !== undefined) {
+    // The window's events lie at or below its bound, or above the mark (not yet in the bounds): each walk then
+    // starts where the window's events do rather than at the head.
+    alternatives.push([[`seq <= ${add(marks.windowThrough)}`], [`seq > ${add(marks.indexedThrough)}`]]);
   }
   if (!split) return [[...where, ...alternatives.map((alt) => `(${alt.map((a) => a.join(" AND ")).join(" OR ")})`)]];
   return alternatives.reduce<string[][]>((acc, alt) => acc.flatMap((conds) => alt.map((a) => [...conds, ...a])), [where]);

@@ -3,8 +3,8 @@ import type { Pool } from "../db/pool.ts";
 import { inlineParams } from "../db/sql-literal.ts";
 import { csvCopySelectList } from "../export/csv-copy.ts";
 import type { StoredEvent } from "../events/model.ts";
-import { indexedThrough } from "../db/search-index.ts";
-import { filterConditions, filterVariants, type EventFilter } from "./filters.ts";
+import { indexedThrough, windowSeqBound } from "../db/search-index.ts";
+import { filterConditions, filterVariants, type EventFilter, type SearchMarks } from "./filters.ts";
 
 export interface SqlQuery {
   text: string;
@@ -14,14 +14,14 @@ export interface SqlQuery {
 /**
  * Newest first, keyset on seq: a page never repeats or skips events however many are appended meanwhile.
  * "id or name" filters and free text run as a UNION of ordered index walks (see filterVariants); free text reads
- * the stored search documents up to `searchMark` (the tenant's search mark, see indexedThrough) and recomputes
- * those above it. With `narrowWindow` (the caller found few events in the from/to range) the matches are
+ * the stored search documents up to `marks.indexedThrough` (the tenant's search mark) and recomputes those above
+ * it, and a wide time window starts at `marks.windowThrough`. With `narrowWindow` (the caller found few events in the from/to range) the matches are
  * collected first and then ordered, because the planner cannot know that a time window far back lies far from
  * the newest seq.
  */
-export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number, narrowWindow = false, searchMark = 0): SqlQuery {
+export function searchQuery(tenant: string, filter: EventFilter, limit: number, beforeSeq?: number, narrowWindow = false, marks: SearchMarks = { indexedThrough: 0 }): SqlQuery {
   const values: unknown[] = [tenant];
-  const variants = filterVariants(filter, values, !narrowWindow, searchMark);
+  const variants = filterVariants(filter, values, !narrowWindow, marks);
   const keyset: string[] = [];
   if (beforeSeq !== undefined) {
     values.push(beforeSeq);
@@ -71,9 +71,16 @@ export async function eventById(pool: Pool, tenant: string, id: string): Promise
   return row === undefined ? undefined : rowToEvent(row);
 }
 
+/** What searchQuery needs to know about the tenant beyond the filter: whether the window is narrow, and its marks. */
+export async function planSearch(pool: Pool, tenant: string, filter: EventFilter): Promise<[narrowWindow: boolean, marks: SearchMarks]> {
+  const windowed = filter.from !== undefined || filter.to !== undefined;
+  const [narrow, mark] = await Promise.all([isNarrowWindow(pool, tenant, filter), filter.q || windowed ? indexedThrough(pool, tenant) : 0]);
+  if (narrow || !windowed) return [narrow, { indexedThrough: mark }];
+  return [narrow, { indexedThrough: mark, windowThrough: await windowSeqBound(pool, tenant, filter.from, filter.to) }];
+}
+
 export async function searchEvents(pool: Pool, tenant: string, filter: EventFilter, limit: number, beforeSeq?: number): Promise<{ events: StoredEvent[]; nextBeforeSeq: number | null }> {
-  const [narrow, mark] = await Promise.all([isNarrowWindow(pool, tenant, filter), filter.q ? indexedThrough(pool, tenant) : 0]);
-  const q = searchQuery(tenant, filter, limit + 1, beforeSeq, narrow, mark);
+  const q = searchQuery(tenant, filter, limit + 1, beforeSeq, ...(await planSearch(pool, tenant, filter)));
   const rows = (await pool.query<EventRow>(q.text, q.values)).rows;
   const events = rows.slice(0, limit).map(rowToEvent);
   return { events, nextBeforeSeq: rows.length > limit ? events.at(-1)!.seq : null };

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { SearchIndexer } from "../../../api-server/src/services/search-indexer.ts";
-import { indexedThrough, indexSearchStep } from "../../../core/src/db/search-index.ts";
+import { indexedThrough, indexSearchStep, windowSeqBound } from "../../../core/src/db/search-index.ts";
+import { eventFilterSchema } from "../../../core/src/search/filters.ts";
+import { searchQuery } from "../../../core/src/search/query.ts";
 import { createPool } from "../../../core/src/db/pool.ts";
 import { createLogger, silentLogger } from "../../../core/src/log.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
@@ -116,6 +118,42 @@ describe("free text with the search indexer", () => {
     expect((await searchAll(`q=needle&from=${from}&to=${to}`)).map((e) => e.seq)).toEqual(
       await expected("details LIKE '%Needle-%' AND occurred_at >= $2 AND occurred_at < $3", [from, to]),
     );
+  });
+
+  it("starts a wide time window's walk at the highest seq its indexed events have, and misses none, indexed or not", async () => {
+    await api.searchIndexer.runUntilCurrent();
+    const mark = await indexedThrough(db.pool, tenant);
+    // Per hour of occurredAt, the highest indexed seq (occurredAt cycles over twenty days, so hours recur).
+    const buckets = await db.pool.query<{ hour: Date; max_seq: string }>("SELECT hour, max_seq FROM search_time_buckets WHERE tenant = $1 ORDER BY hour", [tenant]);
+    const fromEvents = await db.pool.query<{ hour: Date; max_seq: string }>(
+      "SELECT date_trunc('hour', occurred_at, 'UTC') AS hour, max(seq) AS max_seq FROM events WHERE tenant = $1 AND seq <= $2 GROUP BY 1 ORDER BY 1",
+      [tenant, mark],
+    );
+    expect(buckets.rows).toEqual(fromEvents.rows);
+
+    await ingest(30); // above the mark, some inside the window
+    const from = "2026-11-03T00:00:00Z";
+    const to = "2026-11-05T00:00:00Z";
+    // Secrets are every fifth event, which occur on the 1st, 6th, 11th and 16th.
+    for (const query of [{ from, to }, { from: "2026-11-06T00:00:00Z", to: "2026-11-07T00:00:00Z", category: "secrets" }, { from, to, q: "needle" }, { to: from }]) {
+      const filter = eventFilterSchema.parse(query);
+      const marks = { indexedThrough: mark, windowThrough: await windowSeqBound(db.pool, tenant, filter.from, filter.to) };
+      const conds = ["occurred_at < $2", ...(filter.from ? ["occurred_at >= $3"] : []), ...(query.category ? ["action LIKE 'secret.%'"] : []), ...(query.q ? ["details LIKE '%Needle-%'"] : [])];
+      const want = await expected(conds.join(" AND "), [filter.to, ...(filter.from ? [filter.from] : [])]);
+      expect(want.some((s) => s > mark) && want.some((s) => s <= mark), JSON.stringify(query)).toBe(true);
+      expect(marks.windowThrough).toBe(Math.max(...(await expected(conds.slice(0, filter.from ? 2 : 1).join(" AND "), [filter.to, ...(filter.from ? [filter.from] : [])])).filter((s) => s <= mark)));
+      // The plan for windows too wide to collect and sort (isNarrowWindow false), page by page.
+      const got: number[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const q = searchQuery(tenant, filter, 6, before, false, marks);
+        const rows = (await db.pool.query<{ seq: string }>(q.text, q.values)).rows.map((r) => Number(r.seq));
+        got.push(...rows.slice(0, 5));
+        if (rows.length <= 5) break;
+        before = rows[4];
+      }
+      expect(got, JSON.stringify(query)).toEqual(want);
+    }
   });
 
   it("exports exactly the matches, in chain order, on both sides of the mark", async () => {

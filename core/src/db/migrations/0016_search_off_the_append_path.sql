@@ -22,6 +22,17 @@ CREATE TABLE search_index_heads (
   seq     bigint NOT NULL CHECK (seq >= 0)
 );
 
+-- Per tenant and hour of occurredAt (UTC), the highest seq of an indexed event that occurred in that hour, kept by
+-- the search indexer with the documents. A time-window search starts its newest-first walk at the highest seq any
+-- event in the window can have, instead of at the head (a day far back would otherwise walk every newer event).
+-- Stale rows (events pruned since) only make that bound looser, never wrong.
+CREATE TABLE search_time_buckets (
+  tenant   text NOT NULL,
+  hour     timestamptz NOT NULL,
+  max_seq  bigint NOT NULL,
+  PRIMARY KEY (tenant, hour)
+);
+
 -- Free text is served by search_documents now (the document is still trailkeeper_search_text of the event).
 DROP INDEX events_search_trgm;
 -- A category is a set of action prefixes (core/src/events/categories.ts): the action index serves it.
