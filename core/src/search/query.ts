@@ -38,7 +38,7 @@ export function searchQuery(tenant: string, filter: EventFilter, limit: number, 
 }
 
 /** Events in a time window above which the ordinary newest-first plan is used (see searchQuery). */
-export const narrowWindowEvents = 50_000;
+export const narrowWindowEvents = 10_000;
 
 export async function isNarrowWindow(pool: Pool, tenant: string, filter: EventFilter): Promise<boolean> {
   if (!filter.from && !filter.to) return false;
