@@ -76,15 +76,6 @@ export function filterConditions(f: EventFilter, params: unknown[]): string[] {
 }
 
 /**
- * Like filterConditions, but with `split`, the filter becomes separate variants whose union is the filter, so that
- * each can walk one index newest-first, which an OR cannot:
- * - each "id or name" filter (actor, resource): `actor_id = x` | `actor_name = x`, …;
- * - free text: events up to `marks.indexedThrough` (the tenant's search mark) whose stored document matches — a
- *   semi-join PostgreSQL may drive from the trigram index or from another filter's index, whichever is cheaper —
- *   | the events above it, whose document is recomputed;
- * - a time window, given `marks.windowThrough`: events up to that bound | events above the search mark.
- */
-/**
  * What the search indexer has recorded for a tenant (core/src/db/search-index.ts): every event up to
  * `indexedThrough` has its stored document; with a time window, no event up to that mark that occurred in the
  * window has a seq above `windowThrough`.
@@ -94,6 +85,15 @@ export interface SearchMarks {
   windowThrough?: number;
 }
 
+/**
+ * Like filterConditions, but with `split`, the filter becomes separate variants whose union is the filter, so that
+ * each can walk one index newest-first, which an OR cannot:
+ * - each "id or name" filter (actor, resource): `actor_id = x` | `actor_name = x`, …;
+ * - free text: events up to `marks.indexedThrough` (the tenant's search mark) whose stored document matches — a
+ *   semi-join PostgreSQL may drive from the trigram index or from another filter's index, whichever is cheaper —
+ *   | the events above it, whose document is recomputed;
+ * - a time window, given `marks.windowThrough`: events up to that bound | events above the search mark.
+ */
 export function filterVariants(f: EventFilter, params: unknown[], split: boolean, marks: SearchMarks = { indexedThrough: 0 }): string[][] {
   const add = (v: unknown) => {
     params.push(v);
