@@ -14,6 +14,13 @@ export interface TestDatabase {
 
 /** A new, migrated database on the shared test server, so that test files never see each other's rows. */
 export async function freshDatabase(): Promise<TestDatabase> {
+  const db = await emptyDatabase(20);
+  await migrate(db.pool);
+  return db;
+}
+
+/** A new database on the shared test server with no schema at all. */
+export async function emptyDatabase(poolSize: number): Promise<TestDatabase> {
   const serverUrl = inject("postgresUrl");
   const name = `tk_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -22,8 +29,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), 20);
-  await migrate(pool);
+  const pool = createPool(url.toString(), poolSize);
   return {
     url: url.toString(),
     pool,
