@@ -30,6 +30,8 @@ const tenant = "bench";
  * garbage pile up far past what the pod is allowed.
  */
 const serverNodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ?? "--max-old-space-size=128 --max-semi-space-size=4";
+/** The malloc arenas the chart and the image allow the API server (values apiServer.mallocArenaMax); empty: glibc's default. */
+const serverMallocArenaMax = process.env.BENCH_SERVER_MALLOC_ARENA_MAX ?? "2";
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
@@ -45,7 +47,7 @@ try {
   const traceFragment = String((sample.details as { traceId: string }).traceId).slice(0, 12);
   const day = new Date(Date.now() - 10 * 86_400_000);
 
-  const server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: false, env: { LOG_LEVEL: "warn", TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: "3600", TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: "100000000", TRAILKEEPER_SEARCH_INDEX_IDLE_MS: "3600000", NODE_OPTIONS: serverNodeOptions } });
+  const server = await startServerProcess({ databaseUrl: db.url, workDir: db.workDir, cpuProfile: false, env: { LOG_LEVEL: "warn", TRAILKEEPER_CHECKPOINT_EVERY_SECONDS: "3600", TRAILKEEPER_CHECKPOINT_EVERY_EVENTS: "100000000", TRAILKEEPER_SEARCH_INDEX_IDLE_MS: "3600000", NODE_OPTIONS: serverNodeOptions, ...(serverMallocArenaMax ? { MALLOC_ARENA_MAX: serverMallocArenaMax } : {}) } });
   try {
     const key = (await createTenant(server, tenant, ["events:read", "events:export", "integrity:read"]).catch(async () => undefined)) ?? (await keyForExisting(server.url, server.adminToken));
     const get = async (path: string) => {

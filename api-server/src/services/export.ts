@@ -1,4 +1,3 @@
-import { pipeline } from "node:stream/promises";
 import type { Response } from "express";
 import { rowToSerialisableEvent, type EventRow } from "@trailkeeper/core/db/event-rows.ts";
 import { isDatabaseUnavailable, type Pool } from "@trailkeeper/core/db/pool.ts";
@@ -6,7 +5,7 @@ import { forEachRow, withConnection, withCopyOut } from "@trailkeeper/core/db/st
 import { canonicalEventJson } from "@trailkeeper/core/events/canonical-event.ts";
 import { toPendingEvent, type Outcome, type StoredEvent } from "@trailkeeper/core/events/model.ts";
 import { csvHeader } from "@trailkeeper/core/export/csv.ts";
-import { crlfRecords } from "@trailkeeper/core/export/csv-copy.ts";
+import { copyCsvRecords } from "@trailkeeper/core/export/csv-copy.ts";
 import { uuidv7 } from "@trailkeeper/core/ids.ts";
 import type { Logger } from "@trailkeeper/core/log.ts";
 import { isUnfiltered, type EventFilter } from "@trailkeeper/core/search/filters.ts";
@@ -102,32 +101,12 @@ async function writeJsonl(deps: ExportDeps, pool: Pool, tenant: string, filter: 
  * object, which makes the export about as fast as a bare COPY.
  */
 async function writeCsv(deps: ExportDeps, pool: Pool, tenant: string, filter: EventFilter, head: number, bom: boolean, sink: ExportSink, progress: Progress): Promise<void> {
-  // COPY yields one small chunk per row: handing the socket ~64 KiB at a time keeps the per-write cost (a
-  // callback, a promise) off each row, which measured 0.57× COPY against 1.04× for a plain pipe.
-  const toResponse = async (source: AsyncIterable<Buffer>) => {
-    let parts: Buffer[] = [];
-    let size = 0;
-    const flush = () => {
-      const batch = Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
-      return sink.write(batch);
-    };
-    for await (const chunk of source) {
-      parts.push(chunk);
-      size += chunk.length;
-      if (size >= 65_536) {
-        const wait = flush();
-        if (wait) await wait;
-      }
-    }
-    if (size > 0) await flush();
-  };
   // The header goes out once the connection is there, so that a replica that cannot be reached leaves nothing
   // written and the primary can take the export over.
   await withCopyOut(pool, exportCsvCopyStatement(tenant, filter, head), async (data) => {
     await sink.write(`${bom ? "\uFEFF" : ""}${csvHeader()}`);
-    await pipeline(data, crlfRecords((n) => (progress.rows += n)), toResponse);
+    // COPY yields one small chunk per row: the socket gets them ~64 KiB at a time (per-write cost off each row).
+    await copyCsvRecords(data, sink, (n) => (progress.rows += n));
   }, { statementTimeoutMs: deps.statementTimeoutMs });
 }
 

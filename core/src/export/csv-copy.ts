@@ -1,10 +1,9 @@
-import { Transform } from "node:stream";
 import { isoUtcSql } from "../db/event-rows.ts";
 import { csvColumns, formulaLeadChars } from "./csv.ts";
 
 /**
  * CSV export produced by PostgreSQL itself: `COPY (SELECT <csvCopySelectList> …) TO STDOUT WITH (FORMAT csv)`
- * piped through `crlfRecords()` gives, byte for byte, what the documented rules give for every event (tested
+ * piped through `copyCsvRecords()` gives, byte for byte, what the documented rules give for every event (tested
  * against the plain JS rendering in test/support/csv-reference.ts), at close to the speed of a bare COPY,
  * because no row is ever turned into a JS object.
  *
@@ -14,7 +13,7 @@ import { csvColumns, formulaLeadChars } from "./csv.ts";
  *   absent or empty cell bare, so empty strings become NULL here.
  * - Formula neutralisation: a text cell beginning with one of `formulaLeadChars` (= + - @ TAB CR LF ') gets a
  *   leading apostrophe. `ascii()` reads only the first character, so the check costs almost nothing per cell.
- * - Record ends: COPY ends rows with LF; `crlfRecords()` turns each row-ending LF (one outside quotes) into CRLF.
+ * - Record ends: COPY ends rows with LF; `copyCsvRecords()` turns each row-ending LF (one outside quotes) into CRLF.
  */
 const risky = [...formulaLeadChars].map((c) => c.charCodeAt(0)).join(", ");
 const cell = (col: string) => `CASE WHEN ascii(${col}) IN (${risky}) THEN '''' || ${col} ELSE NULLIF(${col}, '') END`;
@@ -50,43 +49,78 @@ const LF = 10;
 const CR = 13;
 const QUOTE = 34;
 
-/**
- * Turns COPY's CSV output (records ending in LF) into RFC 4180 records ending in CRLF. A LF inside a quoted
- * value stays as it is; quoting state is carried across chunk boundaries. `onRecords` hears how many records
- * each chunk ended (an export counts the rows it wrote).
- */
-export function crlfRecords(onRecords?: (n: number) => void): Transform {
-  let quoted = false;
-  let ends = new Uint32Array(1024);
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      let n = 0;
-      for (let i = 0; i < chunk.length; i++) {
-        const b = chunk[i]!;
-        if (b === QUOTE) quoted = !quoted;
-        else if (b === LF && !quoted) {
-          if (n === ends.length) {
-            const grown = new Uint32Array(n * 2);
-            grown.set(ends);
-            ends = grown;
-          }
-          ends[n++] = i;
-        }
-      }
-      if (n === 0) return done(null, chunk);
-      onRecords?.(n);
-      const out = Buffer.allocUnsafe(chunk.length + n);
-      let from = 0;
-      let at = 0;
-      for (let k = 0; k < n; k++) {
-        const lf = ends[k]!;
-        at += chunk.copy(out, at, from, lf);
-        out[at++] = CR;
-        out[at++] = LF;
-        from = lf + 1;
-      }
-      chunk.copy(out, at, from);
-      done(null, out);
-    },
-  });
+/** Where `copyCsvRecords` hands its blocks: an export's HTTP response (api-server's ExportSink). */
+export interface BlockSink {
+  /** Takes a block; returns a promise when the caller should wait before writing more (backpressure). */
+  write(block: Buffer): Promise<void> | undefined;
+  /** Resolves once everything written so far has left for the socket, so its blocks may be reused. */
+  flushed(): Promise<void>;
 }
+
+/**
+ * Turns COPY's CSV output (records ending in LF) into RFC 4180 records ending in CRLF and hands them to `out` in
+ * blocks of `blockSize` bytes. A LF inside a quoted value stays as it is; quoting state is carried across chunk
+ * boundaries. `onRecords` hears how many records each chunk ended (an export counts the rows it wrote).
+ *
+ * The records are copied into a few blocks allocated once and reused once the socket has taken them, so a long
+ * export allocates nothing per row or per block: a new buffer per row and per 64 KiB write left some 30 MiB of
+ * dead buffers outside the V8 heap between collections, which showed as resident memory (docs/performance.md).
+ */
+export async function copyCsvRecords(source: AsyncIterable<Buffer>, out: BlockSink, onRecords?: (n: number) => void, blockSize = 65_536): Promise<void> {
+  const blocks = Array.from({ length: 4 }, () => Buffer.allocUnsafe(blockSize));
+  const taken: (Promise<void> | undefined)[] = blocks.map(() => undefined);
+  let k = 0;
+  let block = blocks[0]!;
+  let at = 0;
+  const flush = async () => {
+    const wait = out.write(block.subarray(0, at));
+    const done = out.flushed();
+    done.catch(() => {}); // awaited before the block is reused; a failure also fails the writes and waits
+    taken[k] = done;
+    if (wait) await wait;
+    k = (k + 1) % blocks.length;
+    block = blocks[k]!;
+    at = 0;
+    const previous = taken[k];
+    taken[k] = undefined;
+    if (previous) await previous;
+  };
+  /** Copies src[start, end) into the blocks, flushing each one that fills. */
+  const append = async (src: Buffer, start: number, end: number) => {
+    while (end - start > blockSize - at) {
+      const n = blockSize - at;
+      src.copy(block, at, start, start + n);
+      at += n;
+      start += n;
+      await flush();
+    }
+    at += src.copy(block, at, start, end);
+  };
+  let quoted = false;
+  for await (const chunk of source) {
+    let from = 0;
+    let records = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === QUOTE) quoted = !quoted;
+      else if (b === LF && !quoted) {
+        records += 1;
+        if (i - from + 2 <= blockSize - at) {
+          at += chunk.copy(block, at, from, i);
+          block[at++] = CR;
+          block[at++] = LF;
+        } else {
+          await append(chunk, from, i);
+          await append(crlf, 0, 2);
+        }
+        from = i + 1;
+      }
+    }
+    if (chunk.length - from <= blockSize - at) at += chunk.copy(block, at, from);
+    else await append(chunk, from, chunk.length);
+    if (records > 0) onRecords?.(records);
+  }
+  if (at > 0) await flush();
+}
+
+const crlf = Buffer.from([CR, LF]);

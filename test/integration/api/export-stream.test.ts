@@ -18,10 +18,10 @@ let key: string;
 /** Peak resident set size of a process so far (VmHWM), in MiB. */
 const peakRssMiB = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-/** The server runs with the heap settings the chart gives it (values.yaml apiServer.nodeOptions). */
-function chartNodeOptions(): string {
-  const values = yaml.load(readFileSync(path.resolve(import.meta.dirname, "../../../charts/trailkeeper/values.yaml"), "utf8")) as { apiServer: { nodeOptions: string } };
-  return values.apiServer.nodeOptions;
+/** The server runs with the memory settings the chart gives it (values.yaml apiServer.nodeOptions, mallocArenaMax). */
+function chartMemoryEnv(): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  const values = yaml.load(readFileSync(path.resolve(import.meta.dirname, "../../../charts/trailkeeper/values.yaml"), "utf8")) as { apiServer: { nodeOptions: string; mallocArenaMax: number } };
+  return { NODE_OPTIONS: values.apiServer.nodeOptions, MALLOC_ARENA_MAX: String(values.apiServer.mallocArenaMax) };
 }
 
 beforeAll(async () => {
@@ -30,7 +30,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   // A separate process, so that its peak RSS measures the server alone.
   server = spawn(process.execPath, [path.resolve(import.meta.dirname, "../../../api-server/src/main.ts")], {
-    env: { ...process.env, NODE_OPTIONS: chartNodeOptions(), PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: db.url, TRAILKEEPER_ADMIN_TOKEN: testAdminToken, TRAILKEEPER_SIGNING_KEY_FILE: await testSigningKeyFile(db), LOG_LEVEL: "warn" },
+    env: { ...process.env, ...chartMemoryEnv(), PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: db.url, TRAILKEEPER_ADMIN_TOKEN: testAdminToken, TRAILKEEPER_SIGNING_KEY_FILE: await testSigningKeyFile(db), LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   for (let i = 0; i < 100 && (await call(base, "GET", "/readyz").catch(() => ({ status: 0 }))).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));

@@ -144,6 +144,13 @@ describe("chart options", () => {
     }
   });
 
+  it("limits the API server to two malloc arenas, or leaves glibc's default when the value is null", () => {
+    const arenas = (set: string[]) => envOf(podSpec(findManifest(renderChart({ set }), "Deployment", "api-server")).containers[0]!, "MALLOC_ARENA_MAX");
+    expect(arenas([])?.value).toBe("2");
+    expect(arenas(["apiServer.mallocArenaMax=4"])?.value).toBe("4");
+    expect(arenas(["apiServer.mallocArenaMax=null"])).toBeUndefined();
+  });
+
   it("uses a digest instead of the tag when one is given", () => {
     const digest = `sha256:${"a".repeat(64)}`;
     const api = findManifest(renderChart({ set: [`apiServer.image.digest=${digest}`] }), "Deployment", "api-server");
