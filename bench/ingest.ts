@@ -1,7 +1,9 @@
 /**
  * Ingestion benchmark (issues 2 and 16): HTTP batch and single-event ingest through a real API server, beside the
  * limits measured in the same run — COPY FROM STDIN into `events` and into a key-only copy of it, single-row
- * autocommit INSERT, and the same HTTP stack answering a no-op POST. Prints numbers; not a timed test.
+ * autocommit INSERT, and the same HTTP stack answering a no-op POST — and batch ingest spread over several tenants
+ * (their appends run in parallel backends). Each phase also reports the WAL it wrote per event. Prints numbers;
+ * not a timed test.
  * `node bench/ingest.ts`; sizes and knobs via BENCH_* (see below).
  */
 import { totalmem } from "node:os";
@@ -21,6 +23,8 @@ const config = {
   batchEvents: intEnv("BENCH_EVENTS", 80_000),
   batchSize: intEnv("BENCH_BATCH_SIZE", 1000),
   batchClients: intEnv("BENCH_BATCH_CLIENTS", 4),
+  /** Tenants of phase (g): the batch phase's events and clients spread over this many tenants. */
+  tenants: intEnv("BENCH_TENANTS", 4),
   /** Events (= requests) of the single-event phase (b) and of the INSERT limit (d). */
   singleEvents: intEnv("BENCH_SINGLE_EVENTS", 20_000),
   singleClients: intEnv("BENCH_SINGLE_CLIENTS", 64),
@@ -39,8 +43,8 @@ const config = {
 };
 /** Issue 16's targets: (a) against a key-only COPY (e), (b) against the no-op POST floor (f). */
 const targets = { batchVsKeyOnly: 0.25, singleVsNoop: 0.5 };
-type PhaseKey = "a" | "b" | "c" | "d" | "e" | "f";
-const phaseKeys: readonly PhaseKey[] = ["a", "b", "c", "d", "e", "f"];
+type PhaseKey = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+const phaseKeys: readonly PhaseKey[] = ["a", "b", "c", "d", "e", "f", "g"];
 
 interface Phase {
   label: string;
@@ -50,6 +54,8 @@ interface Phase {
   transactions: number;
   /** Monotonic microseconds, to cut the server's CPU profile to this phase. */
   window: [number, number];
+  /** WAL bytes PostgreSQL wrote during the phase (everything the cluster wrote, the search indexer's too). */
+  walBytes: number;
 }
 
 const rate = (r: LoadResult) => r.events / r.seconds;
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
     await verifyChain(db.pool, "bench-warmup", 1 + config.warmupBatches * config.batchSize + config.warmupSingles, true);
     await verifyChain(db.pool, "bench-copy", config.batchEvents, false);
     await verifyChain(db.pool, "bench-insert", config.singleEvents, false);
+    for (const [tenant, events] of multiTenantEvents()) await verifyChain(db.pool, tenant, events + 1, true);
     log("chains verified");
     report(db, machine, phases, catchUp);
     if (srv.cpuProfileDir) {
@@ -108,17 +115,37 @@ async function measure(label: string, db: BenchDatabase, server: BenchServer, ru
   if (checkpointFirst) await checkpoint(db.pool);
   log(`${label} …`);
   const tx0 = await appendTransactions(server);
+  const wal0 = await walPosition(db);
   const cpu0 = cpuSnapshot(server.pid, db.postmasterPid);
   const t0 = monotonicMicros();
   const result = await run();
   const window: [number, number] = [t0, monotonicMicros()];
   const cpu = cpuDelta(cpu0, cpuSnapshot(server.pid, db.postmasterPid));
+  const walBytes = await walSince(db, wal0);
   const transactions = (await appendTransactions(server)).transactions - tx0.transactions;
   log(`${label}: ${fmtInt(rate(result))} events/s (${fmtInt(result.events)} events in ${result.seconds.toFixed(2)} s)`);
-  return { label, result, cpu, window, transactions };
+  return { label, result, cpu, window, transactions, walBytes };
 }
 
-async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phases: Record<PhaseKey, Phase>; catchUp: { a: number; b: number } }> {
+const walPosition = async (db: BenchDatabase) => (await db.pool.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0]!.lsn;
+const walSince = async (db: BenchDatabase, from: string) =>
+  Number((await db.pool.query<{ bytes: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS bytes", [from])).rows[0]!.bytes);
+
+/** Phase (g)'s tenants and how many events each gets (bodies are dealt round-robin). */
+function multiTenantEvents(): [string, number][] {
+  const bodies = config.batchEvents / config.batchSize;
+  return Array.from({ length: config.tenants }, (_, t) => [`bench-multi-${t + 1}`, Math.ceil((bodies - t) / config.tenants) * config.batchSize]);
+}
+
+interface CatchUp {
+  /** Seconds the search indexer needed after (a) and after (b). */
+  a: number;
+  b: number;
+  /** WAL bytes written while the indexer caught up after (a): the search documents the burst deferred. */
+  indexerWalA: number;
+}
+
+async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phases: Record<PhaseKey, Phase>; catchUp: CatchUp }> {
   const { batchEvents, batchSize, batchClients, singleEvents, singleClients, insertConnections } = config;
   log("creating tenants and preparing events (not timed)");
   const keys = {
@@ -126,6 +153,8 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phas
     single: (await createTenant(server, "bench-single", ["events:write"]))!,
     warmup: (await createTenant(server, "bench-warmup", ["events:write"]))!,
   };
+  const multiKeys: string[] = [];
+  for (const [tenant] of multiTenantEvents()) multiKeys.push((await createTenant(server, tenant, ["events:write"]))!);
   await createTenant(server, "bench-copy");
   await createTenant(server, "bench-insert");
   // Different seeds per phase: the same kind of rows, never the same rows.
@@ -135,6 +164,7 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phas
   const copyData = copyPayload(copyEvents);
   const insertEvents = precomputeChain("bench-insert", makeEventInputs(singleEvents, 4));
   const warmupBatchBodies = splitBodies(makeEventInputs(config.warmupBatches * batchSize, 5), batchSize);
+  const multiBodies = splitBodies(makeEventInputs(batchEvents, 7), batchSize);
   const warmupSingleBodies = makeEventInputs(config.warmupSingles, 6).map((e) => Buffer.from(JSON.stringify(e)));
   log(`batch request body: ${fmtInt(batchBodies[0]!.length)} bytes; single: ~${fmtInt(singleBodies[0]!.length)} bytes; COPY payload ${fmtInt(copyData.length)} bytes`);
 
@@ -160,8 +190,15 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phas
 
   const a = await measure(`(a) HTTP batch, ${batchSize} events/request, ${batchClients} clients`, db, server, () =>
     withHttp(server, batchClients, (http) => httpIngest(http, keys.batch, batchBodies, batchSize, batchClients)));
+  const walA = await walPosition(db);
   const catchUpA = await searchIndexCaughtUp(db);
+  const indexerWalA = await walSince(db, walA);
   log(`search index caught up ${catchUpA.toFixed(1)} s after (a) ended`);
+
+  // (g): the same number of events and clients as (a), spread over several tenants, so several chains append at once.
+  const g = await measure(`(g) HTTP batch, ${batchSize} events/request, ${batchClients} clients, ${config.tenants} tenants`, db, server, () =>
+    withHttp(server, batchClients, (http) => httpIngest(http, multiKeys, multiBodies, batchSize, batchClients)));
+  await searchIndexCaughtUp(db);
 
   const insertConnectionList = await connectAll(db.url, insertConnections);
   const syncCommit = config.insertSynchronousCommit;
@@ -192,7 +229,7 @@ async function runPhases(db: BenchDatabase, server: BenchServer): Promise<{ phas
     const noop = await measure(`(f) HTTP no-op POST (404), ${singleClients} clients`, db, server, () => noopPosts(http, keys.single, singleBodies, singleClients), false);
     return [single, noop] as const;
   });
-  return { phases: { a, b, c, d, e, f }, catchUp: { a: catchUpA, b: catchUpB } };
+  return { phases: { a, b, c, d, e, f, g }, catchUp: { a: catchUpA, b: catchUpB, indexerWalA } };
 }
 
 /**
@@ -248,7 +285,7 @@ function otherCpu(cpu: CpuSnapshot): number {
   return Number.isFinite(cpu.server) && Number.isFinite(cpu.postgres) ? cpu.machine - cpu.client - cpu.server - cpu.postgres : Number.NaN;
 }
 
-function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<PhaseKey, Phase>, catchUp: { a: number; b: number }): void {
+function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { memoryGiB: number; node: string }, p: Record<PhaseKey, Phase>, catchUp: CatchUp): void {
   const ratioA = rate(p.a.result) / rate(p.e.result);
   const ratioB = rate(p.b.result) / rate(p.f.result);
   const met = (ratio: number, target: number) => (ratio >= target ? "yes" : "NO");
@@ -259,24 +296,25 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
     limit ? limit.label.slice(0, 3) : "", limit ? fmtInt(rate(limit.result)) : "", ratio === undefined ? "" : fmtRatio(ratio),
     target === undefined ? "" : `≥ ${target}×`, ratio === undefined || target === undefined ? "" : met(ratio, target),
   ];
-  const rows = [row(p.a, p.e, ratioA, targets.batchVsKeyOnly), row(p.b, p.f, ratioB, targets.singleVsNoop), row(p.c), row(p.d), row(p.e), row(p.f)];
-  const cpuHeader = ["phase", "wall s", "bench CPU s", "server CPU s", "postgres CPU s", "other processes CPU s", "iowait s", "server µs/event", "postgres µs/event", "transactions", "events/transaction"];
+  const ratioG = rate(p.g.result) / rate(p.e.result);
+  const rows = [row(p.a, p.e, ratioA, targets.batchVsKeyOnly), row(p.b, p.f, ratioB, targets.singleVsNoop), row(p.c), row(p.d), row(p.e), row(p.f), row(p.g, p.e, ratioG)];
+  const cpuHeader = ["phase", "wall s", "bench CPU s", "server CPU s", "postgres CPU s", "other processes CPU s", "iowait s", "server µs/event", "postgres µs/event", "WAL B/event", "transactions", "events/transaction"];
   const cpuRows = phaseKeys.map((k) => {
     const { cpu, result, transactions } = p[k];
     const sec = (s: number) => (Number.isFinite(s) ? s.toFixed(2) : "–");
     const perEvent = (s: number) => (Number.isFinite(s) ? fmtInt((s * 1e6) / result.events) : "–");
-    const tx = k === "a" || k === "b" ? transactions : k === "c" || k === "e" ? 1 : k === "f" ? 0 : result.events;
+    const tx = k === "a" || k === "b" || k === "g" ? transactions : k === "c" || k === "e" ? 1 : k === "f" ? 0 : result.events;
     return [
       p[k].label.slice(0, 3), result.seconds.toFixed(2), sec(cpu.client), sec(cpu.server), sec(cpu.postgres), sec(Math.max(0, otherCpu(cpu))), sec(cpu.iowait),
-      perEvent(cpu.server), perEvent(cpu.postgres), fmtInt(tx), tx ? fmtInt(result.events / tx) : "–",
+      perEvent(cpu.server), perEvent(cpu.postgres), k === "f" ? "–" : fmtInt(p[k].walBytes / result.events), fmtInt(tx), tx ? fmtInt(result.events / tx) : "–",
     ];
   });
   const about = `PostgreSQL ${db.serverVersion} (${db.mode}; fsync=${db.settings.fsync}, synchronous_commit=${db.settings.synchronous_commit}), Node.js ${machine.node}, ${machine.cpus} CPUs, ${machine.memoryGiB.toFixed(1)} GiB, 1-minute load average ${machine.load1} before the run and ${machineLoad().load1} after`;
   const whatIf = (config.dropIndexes.length ? `\nWHAT-IF RUN, not the shipped schema: dropped ${config.dropIndexes.join(", ")}\n` : "")
     + (config.searchIndexMaxDeferred === undefined ? "" : `\nserver setting: TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED=${config.searchIndexMaxDeferred}\n`);
   const older = `(a) / (c) = ${fmtRatio(rate(p.a.result) / rate(p.c.result))} (COPY into the indexed table); (b) / (d) = ${fmtRatio(rate(p.b.result) / rate(p.d.result))} (single-row autocommit INSERT, issue 2's yardsticks)`;
-  process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\n${older}\nsearch index (ADR 9) caught up ${catchUp.a.toFixed(1)} s after (a) ended and ${catchUp.b.toFixed(1)} s after (b) ended\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
-  process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b) and the warm-up also every hash and link.\n`);
+  process.stdout.write(`\nIngestion benchmark — ${about}\n${whatIf}\n${table(header, rows)}\n\n${older}\nsearch index (ADR 9) caught up ${catchUp.a.toFixed(1)} s after (a) ended (writing ${fmtInt(catchUp.indexerWalA / p.a.result.events)} B of WAL per event of (a) meanwhile) and ${catchUp.b.toFixed(1)} s after (b) ended\n(g) / (e) = ${fmtRatio(ratioG)}: ${config.tenants} tenants' appends in parallel backends against one tenant's in (a) (${fmtRatio(rate(p.g.result) / rate(p.a.result))} × (a))\n\nCPU time per phase (where the time goes; the machine has ${machine.cpus} CPUs, so wall × ${machine.cpus} CPU-seconds were available)\n${table(cpuHeader, cpuRows)}\n`);
+  process.stdout.write(`\nchains verified: every tenant's row count, gapless seq from 1 and chain head; for (a), (b), (g) and the warm-up also every hash and link.\n`);
   process.stdout.write(`targets: (a) ≥ ${targets.batchVsKeyOnly} × key-only COPY: ${met(ratioA, targets.batchVsKeyOnly)}; (b) ≥ ${targets.singleVsNoop} × no-op POST: ${met(ratioB, targets.singleVsNoop)}\n`);
   const busyElsewhere = phaseKeys
     .map((k) => [k, otherCpu(p[k].cpu) / (p[k].result.seconds * machine.cpus)] as const)
@@ -289,7 +327,7 @@ function report(db: BenchDatabase, machine: ReturnType<typeof machineLoad> & { m
   if (process.env.BENCH_RESULTS_JSON) {
     const json = Object.fromEntries(Object.entries(p).map(([k, ph]) => [k, {
       label: ph.label, events: ph.result.events, seconds: ph.result.seconds, eventsPerSecond: rate(ph.result),
-      p50Ms: percentile(ph.result.latencies, 50), p99Ms: percentile(ph.result.latencies, 99), cpu: ph.cpu,
+      p50Ms: percentile(ph.result.latencies, 50), p99Ms: percentile(ph.result.latencies, 99), cpu: ph.cpu, walBytes: ph.walBytes,
     }]));
     writeFileSync(process.env.BENCH_RESULTS_JSON, `${JSON.stringify({ machine, postgres: db.serverVersion, settings: db.settings, config, phases: json, ratioA, ratioB, searchIndexCatchUpSeconds: catchUp }, null, 2)}\n`);
   }

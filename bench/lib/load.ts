@@ -34,7 +34,7 @@ export function httpClient(url: string, connections: number): HttpPool {
  * POSTs every pre-serialised body to /v1/events from `clients` concurrent loops. Each answer must be a 201
  * acknowledging exactly `perBody` new events, else the phase fails after it ends, with counts by status.
  */
-export async function httpIngest(http: HttpPool, apiKey: string, bodies: readonly Buffer[], perBody: number, clients: number): Promise<LoadResult> {
+export async function httpIngest(http: HttpPool, apiKey: string | readonly string[], bodies: readonly Buffer[], perBody: number, clients: number): Promise<LoadResult> {
   const latencies = new Float64Array(bodies.length);
   const failures = new Map<string, number>();
   let firstFailure: string | undefined;
@@ -42,11 +42,13 @@ export async function httpIngest(http: HttpPool, apiKey: string, bodies: readonl
     failures.set(kind, (failures.get(kind) ?? 0) + 1);
     firstFailure ??= `${kind}: ${detail.slice(0, 500)}`;
   };
-  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  // Several keys (of several tenants): body i goes to key i mod n, so the tenants take turns.
+  const keys = typeof apiKey === "string" ? [apiKey] : apiKey;
+  const headers = keys.map((k) => ({ authorization: `Bearer ${k}`, "content-type": "application/json" }));
   const seconds = await concurrently(bodies.length, clients, async (i) => {
     const t0 = performance.now();
     try {
-      const res = await http.request({ path: "/v1/events", method: "POST", headers, body: bodies[i]! });
+      const res = await http.request({ path: "/v1/events", method: "POST", headers: headers[i % headers.length]!, body: bodies[i]! });
       const text = await res.body.text();
       latencies[i] = performance.now() - t0;
       if (res.statusCode !== 201) return fail(`HTTP ${res.statusCode}`, text);
