@@ -136,7 +136,7 @@ function columnArrays(events: readonly StoredEvent[]): unknown[][] {
 const unnestInsert = `INSERT INTO events (${eventColumns.join(", ")}) SELECT * FROM unnest(${eventColumnArrayTypes.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
 
 async function insertEvents(client: PoolClient, events: readonly StoredEvent[]): Promise<void> {
-  await client.query(unnestInsert, columnArrays(events));
+  await client.query({ name: "trailkeeper_insert_events", text: unnestInsert, values: columnArrays(events) });
 }
 
 /**
@@ -156,21 +156,24 @@ export async function appendAtHead(pool: Pool, tenant: string, expected: AppendH
   const { events, head: chained } = extendChain(expected, pending);
   const { tree, completed } = growTree(expected, events);
   const head = { ...chained, tree };
-  const n = eventColumns.length;
-  const res = await pool.query<{ inserted: number }>(
-    `WITH h AS (UPDATE chain_heads SET seq = $${n + 1}, hash = $${n + 2}, tree_size = $${n + 8}, tree_frontier = $${n + 9}
-                 WHERE tenant = $${n + 3} AND seq = $${n + 4} AND hash = $${n + 5} AND tree_size = $${n + 10} RETURNING 1),
-          ins AS (${unnestInsert} WHERE EXISTS (SELECT 1 FROM h) RETURNING 1),
-          nodes AS (INSERT INTO merkle_nodes (tenant, level, idx, hash)
-                    SELECT $${n + 3}, * FROM unnest($${n + 11}::smallint[], $${n + 12}::bigint[], $${n + 13}::bytea[]) WHERE EXISTS (SELECT 1 FROM h))
-     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT pg_notify($${n + 6}, $${n + 7}) FROM h) AS notified`,
-    [...columnArrays(events), head.seq, head.hash, tenant, expected.seq, expected.hash, appendChannel, `${tenant}:${head.seq}`,
+  const res = await pool.query<{ inserted: number }>({
+    name: "trailkeeper_append_at_head",
+    text: appendAtHeadStatement,
+    values: [...columnArrays(events), head.seq, head.hash, tenant, expected.seq, expected.hash, appendChannel, `${tenant}:${head.seq}`,
       tree.size, encodeFrontier(tree.frontier), expected.tree.size, ...nodeArrays(completed)],
-  );
+  });
   // The INSERT writes all rows or none (the statement is atomic and its WHERE does not depend on the row).
   if (res.rows[0]!.inserted === 0) return undefined;
   return { refs: events.map((e) => ({ id: e.id, seq: e.seq, hash: e.hash, duplicate: false })), head };
 }
+
+const n = eventColumns.length;
+const appendAtHeadStatement = `WITH h AS (UPDATE chain_heads SET seq = $${n + 1}, hash = $${n + 2}, tree_size = $${n + 8}, tree_frontier = $${n + 9}
+                 WHERE tenant = $${n + 3} AND seq = $${n + 4} AND hash = $${n + 5} AND tree_size = $${n + 10} RETURNING 1),
+          ins AS (${unnestInsert} WHERE EXISTS (SELECT 1 FROM h) RETURNING 1),
+          nodes AS (INSERT INTO merkle_nodes (tenant, level, idx, hash)
+                    SELECT $${n + 3}, * FROM unnest($${n + 11}::smallint[], $${n + 12}::bigint[], $${n + 13}::bytea[]) WHERE EXISTS (SELECT 1 FROM h))
+     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT pg_notify($${n + 6}, $${n + 7}) FROM h) AS notified`;
 
 /** Creates a tenant and its empty chain head; returns false when it already existed. */
 export async function createTenant(client: PoolClient, tenant: string): Promise<boolean> {
