@@ -49,7 +49,13 @@ export async function freshBenchDatabase(): Promise<BenchDatabase> {
   } else {
     mode = "embedded";
     // Only max_connections differs from a stock cluster: the INSERT limit opens 64 connections beside the server's pool.
-    const handle = await startEmbeddedPostgres({ dataDir: path.join(workDir, "postgres"), settings: { max_connections: "200" } });
+    // BENCH_PG_SETTINGS (name=value,…) adds settings for what-if runs, e.g. wal_compression=lz4; printed with the results.
+    const extra = Object.fromEntries((process.env.BENCH_PG_SETTINGS ?? "").split(",").filter(Boolean).map((kv) => {
+      const m = /^([a-z_]+)=([\w.-]+)$/.exec(kv.trim());
+      if (!m) throw new Error(`BENCH_PG_SETTINGS: ${kv} is not name=value`);
+      return [m[1]!, m[2]!];
+    }));
+    const handle = await startEmbeddedPostgres({ dataDir: path.join(workDir, "postgres"), settings: { max_connections: "200", ...extra } });
     url = handle.url;
     postmasterPid = Number(readFileSync(path.join(workDir, "postgres", "pg", "postmaster.pid"), "utf8").split("\n")[0]);
     stopServer = () => handle.stop();
@@ -59,7 +65,7 @@ export async function freshBenchDatabase(): Promise<BenchDatabase> {
   const version = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
   const settings = Object.fromEntries(
     (await pool.query<{ name: string; setting: string; unit: string | null }>(
-      "SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_wal_size', 'max_connections')",
+      "SELECT name, setting, unit FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'wal_compression', 'shared_buffers', 'max_wal_size', 'max_connections')",
     )).rows.map((r) => [r.name, r.unit ? `${r.setting} (${r.unit})` : r.setting]),
   );
   return {
