@@ -167,13 +167,14 @@ export async function appendAtHead(pool: Pool, tenant: string, expected: AppendH
   return { refs: events.map((e) => ({ id: e.id, seq: e.seq, hash: e.hash, duplicate: false })), head };
 }
 
-const n = eventColumns.length;
-const appendAtHeadStatement = `WITH h AS (UPDATE chain_heads SET seq = $${n + 1}, hash = $${n + 2}, tree_size = $${n + 8}, tree_frontier = $${n + 9}
-                 WHERE tenant = $${n + 3} AND seq = $${n + 4} AND hash = $${n + 5} AND tree_size = $${n + 10} RETURNING 1),
+/** appendAtHead's statement: the events' unnest arrays are $1…$columnCount, the head and tree follow. */
+const columnCount = eventColumns.length;
+const appendAtHeadStatement = `WITH h AS (UPDATE chain_heads SET seq = $${columnCount + 1}, hash = $${columnCount + 2}, tree_size = $${columnCount + 8}, tree_frontier = $${columnCount + 9}
+                 WHERE tenant = $${columnCount + 3} AND seq = $${columnCount + 4} AND hash = $${columnCount + 5} AND tree_size = $${columnCount + 10} RETURNING 1),
           ins AS (${unnestInsert} WHERE EXISTS (SELECT 1 FROM h) RETURNING 1),
           nodes AS (INSERT INTO merkle_nodes (tenant, level, idx, hash)
-                    SELECT $${n + 3}, * FROM unnest($${n + 11}::smallint[], $${n + 12}::bigint[], $${n + 13}::bytea[]) WHERE EXISTS (SELECT 1 FROM h))
-     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT pg_notify($${n + 6}, $${n + 7}) FROM h) AS notified`;
+                    SELECT $${columnCount + 3}, * FROM unnest($${columnCount + 11}::smallint[], $${columnCount + 12}::bigint[], $${columnCount + 13}::bytea[]) WHERE EXISTS (SELECT 1 FROM h))
+     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT pg_notify($${columnCount + 6}, $${columnCount + 7}) FROM h) AS notified`;
 
 /** Creates a tenant and its empty chain head; returns false when it already existed. */
 export async function createTenant(client: PoolClient, tenant: string): Promise<boolean> {

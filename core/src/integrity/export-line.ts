@@ -280,7 +280,7 @@ export function checkedEvent(bytes: Buffer, f: Float64Array, at: number, prev: H
   const text = (field: number, like: string | undefined) => {
     const start = f[at + field]!;
     const end = f[at + field + 1]!;
-    return like !== undefined && bytes.toString("latin1", start, end) === like ? like : bytes.toString("utf8", start, end);
+    return like !== undefined && bytesAre(bytes, start, end, like) ? like : bytes.toString("utf8", start, end);
   };
   const hash = digest ?? bytes.toString("latin1", f[at + lineFields.hash], f[at + lineFields.hash + 1]);
   const tenant = prev !== undefined && isAscii(prev.tenant) ? prev.tenant : undefined;
@@ -344,7 +344,17 @@ function scanMembers(cur: Cursor, out: Float64Array, at: number): boolean {
   range(lineFields.hash, hashStart);
   if (cur.b[cur.p++] !== c.close) return false;
   lastDigest = contentHash(cur.b, start, hashedEnd);
-  return cur.b.toString("latin1", hashStart, out[at + lineFields.hash + 1]) === lastDigest;
+  return bytesAre(cur.b, hashStart, out[at + lineFields.hash + 1]!, lastDigest);
+}
+
+/**
+ * Whether bytes [start, end) read as Latin-1 are `s`, without making a string of them: what
+ * `bytes.toString("latin1", start, end) === s` answers, for the digests and repeated fields compared on every line.
+ */
+function bytesAre(bytes: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (bytes[start + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** SHA-256 (hex) of bytes [start, end) followed by the closing brace the hash member displaced. */
