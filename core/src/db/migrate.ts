@@ -11,8 +11,11 @@ export async function listMigrations(): Promise<{ version: string; sql: string }
   return Promise.all(files.map(async (f) => ({ version: f.replace(/\.sql$/, ""), sql: await readFile(path.join(migrationsDir, f), "utf8") })));
 }
 
-/** Applies pending migrations in order; safe when several replicas start at once. Returns those applied. */
-export async function migrate(pool: Pool): Promise<string[]> {
+/**
+ * Applies pending migrations in order; safe when several replicas start at once. Returns those applied. With
+ * `before`, only the migrations whose version sorts below it: the schema of an older release (upgrade tests).
+ */
+export async function migrate(pool: Pool, opts: { before?: string } = {}): Promise<string[]> {
   const client = await pool.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [migrationLockKey]);
@@ -22,7 +25,7 @@ export async function migrate(pool: Pool): Promise<string[]> {
     const done = new Set((await client.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
     const applied: string[] = [];
     for (const m of await listMigrations()) {
-      if (done.has(m.version)) continue;
+      if (done.has(m.version) || (opts.before !== undefined && m.version >= opts.before)) continue;
       await client.query("BEGIN");
       try {
         await client.query(m.sql);
