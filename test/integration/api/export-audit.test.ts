@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
@@ -121,4 +122,42 @@ describe("a failed query", () => {
     expect(closing).toMatchObject({ outcome: "failure", details: { format, throughSeq: head, reason: "database_error" } });
     expect(closing.details.message).toMatch(/statement timeout/);
   });
+});
+
+describe("a client that stops reading", () => {
+  let guarded: RunningApiServer;
+  beforeAll(async () => {
+    guarded = await startTestApi(db, { TRAILKEEPER_EXPORT_STALL_TIMEOUT_MS: "1000" });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  // 20,000 events are several times what the loopback socket's buffers hold, so the server's writes stop being
+  // taken; the CSV path then waits on its reused blocks, the JSONL path on the response.
+  it.each(["jsonl", "csv"])("stalled %s export: cut after the stall timeout, a failure record, its connection released", async (format) => {
+    const url = new URL(guarded.url);
+    const socket = connect(Number(url.port), url.hostname);
+    let head = "";
+    const headSeen = new Promise<number>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        const m = /trailkeeper-export-through-seq: (\d+)/i.exec(head);
+        if (!m) return;
+        socket.off("data", onData);
+        socket.pause(); // reads nothing more
+        resolve(Number(m[1]));
+      };
+      socket.on("data", onData);
+    });
+    socket.on("error", () => {}); // the server resets the connection
+    socket.write(`GET /v1/events/export?format=${format} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n\r\n`);
+    const through = await headSeen;
+    const closing = await closingRecord(through, 15_000);
+    expect(closing).toMatchObject({ outcome: "failure", details: { format, throughSeq: through, reason: "stalled" } });
+    expect(closing.details.rows).toBeLessThan(through);
+    socket.destroy();
+    const active = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
+    expect(active.rows[0].n).toBe(0);
+  }, 30_000);
 });
