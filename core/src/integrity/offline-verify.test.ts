@@ -1,12 +1,16 @@
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalEventJson } from "../events/canonical-event.ts";
 import { extendChain, genesisHash } from "../events/chain.ts";
 import type { PendingEvent, StoredEvent } from "../events/model.ts";
-import { HashCheckedEvent } from "./chain-verifier.ts";
+import { ChainVerifier, HashCheckedEvent } from "./chain-verifier.ts";
+import { signCheckpoint } from "./checkpoint-note.ts";
 import { availableParallelism } from "node:os";
 import { minParallelBytes, sharedCopy } from "./export-lines.ts";
-import { parseExport, UnusableInputError, verifyParsedExport, type OfflineReport, type ParsedExport } from "./offline-verify.ts";
+import { parseVerifierKey, signerFromPrivateKey } from "./signing-key.ts";
+import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
+import { multiProofRanges } from "./multi-proof.ts";
+import { checkMerkleRoots, parseExport, UnusableInputError, verifyParsedExport, type OfflineReport, type ParsedExport } from "./offline-verify.ts";
 
 /** A JSONL export line as the server writes it (api-server/src/services/export.ts). */
 const lineOf = (e: StoredEvent) => `${canonicalEventJson(e).slice(0, -1)},"hash":${JSON.stringify(e.hash)}}`;
@@ -130,4 +134,38 @@ describe("a large export, half of it checked by a worker thread", () => {
     expect(report).toEqual(verifyParsedExport(one));
     expect(report.failure).toMatchObject({ seq: 15_001, reason: "hash_mismatch" });
   }, 60_000);
+});
+
+describe("an export from seq 1 with format 2 proof bundles", () => {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const signer = signerFromPrivateKey("example.org/log", privateKey);
+  const verifier = parseVerifierKey(signer.vkey);
+  const events = chain(700);
+  const leaves = events.map((e) => leafHash(e.hash));
+  const root = treeRoot(extendTree(emptyTree, leaves).tree).toString("hex");
+  const checkpoint = { tenant: "acme", seq: 700, hash: events.at(-1)!.hash, time: "2026-01-02T04:00:00.000Z", root };
+  const { note } = signCheckpoint("example.org/log", checkpoint, signer);
+  const bundle = (seqs: number[], hashes = seqs.map((s) => events[s - 1]!.hash)) => JSON.stringify({
+    format: "trailkeeper-proofs/2", tenant: "acme", treeSize: 700, checkpoint: { seq: 700, note }, seqs, hashes,
+    nodes: multiProofRanges(seqs.map((s) => s - 1), 700).map(([lo, hi]) => treeRoot(extendTree(emptyTree, leaves.slice(lo, hi)).tree).toString("base64")),
+  });
+  const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const parsed = () => parseExport(Buffer.from(events.map(lineOf).join("\n")));
+
+  it("hands the rebuilt tree, with its subtrees of 256 leaves and more, to the bundles' multi-proof check", () => {
+    const tree = checkMerkleRoots(parsed().events, [checkpoint], new ChainVerifier());
+    expect(tree?.size).toBe(700);
+    const sub = extendTree(emptyTree, leaves.slice(256, 512)).tree;
+    expect(Buffer.from(tree!.subtree(8, 1)!, "latin1")).toEqual(treeRoot(sub));
+  });
+
+  it("proves every event, and rejects a bundle whose hash differs from the export's inside a rebuilt subtree", () => {
+    const proofBundles = [bundle(seqs(1, 300)), bundle(seqs(301, 700))];
+    expect(verifyParsedExport(parsed(), { notes: [note], verifier, proofBundles })).toMatchObject({ exitCode: 0, proven: 700 });
+    const hashes = seqs(301, 700).map((s) => events[s - 1]!.hash);
+    hashes[400 - 301] = events[0]!.hash;
+    const r = verifyParsedExport(parsed(), { notes: [note], verifier, proofBundles: [bundle(seqs(1, 300)), bundle(seqs(301, 700), hashes)] });
+    // The bundle no longer leads to its signed root: none of its events is proven by it.
+    expect(r).toMatchObject({ exitCode: 1, proven: 300, failure: { seq: 301, reason: "inclusion_proof_invalid" } });
+  });
 });

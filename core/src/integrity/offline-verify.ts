@@ -283,8 +283,10 @@ function openCheckpoints(notes: readonly string[], tenant: string, verifier: Not
 /**
  * An export from seq 1 holds every leaf of the tree, so the Merkle root a checkpoint signs is recomputed and
  * compared at each checkpoint's size (old-format checkpoints sign no root and are checked by their chain hash).
+ * Returns the rebuilt tree (up to the first gap), whose large subtrees format 2 bundles then reuse; exported for
+ * its test.
  */
-function checkMerkleRoots(events: readonly ExportedEvent[], checkpoints: readonly Checkpoint[], walker: ChainVerifier): RootBuilder | undefined {
+export function checkMerkleRoots(events: readonly ExportedEvent[], checkpoints: readonly Checkpoint[], walker: ChainVerifier): RootBuilder | undefined {
   const roots = new Map(checkpoints.filter((c) => c.root !== undefined).map((c) => [c.seq, c.root!]));
   if (roots.size === 0) return undefined;
   const tree = new RootBuilder(reusedSubtreeLevel);
@@ -299,6 +301,7 @@ function checkMerkleRoots(events: readonly ExportedEvent[], checkpoints: readonl
       walker.fail({ seq: tree.size, reason: "checkpoint_mismatch", message: `a signed checkpoint says the Merkle tree of ${tree.size} events has root ${signed}, the export's events give ${root}` });
     }
   }
+  return tree;
 }
 
 /** Subtrees of 256 leaves and more are kept from the rebuild for multi-proofs: a few hundred hashes per 100,000 events. */
