@@ -1,33 +1,38 @@
 /**
- * A worker thread of export-lines.ts: checks the lines of one byte range of a JSONL export held in shared memory
- * (checkExportLine, the expensive part: scanning and hashing) and writes, per line, its range, whether it was taken
- * and its fields. Progress and the end are signalled through `control` (Atomics), since the main thread waits
- * synchronously.
+ * The worker thread of export-lines.ts: claims chunks of a JSONL export held in shared memory from the back, until
+ * it meets a chunk the main thread claimed, and checks their lines (checkExportLine, the expensive part: scanning
+ * and hashing), writing per line its range, whether it was taken and its fields. Progress and the end are signalled
+ * through `control` (Atomics), since the main thread waits synchronously.
  */
 import { workerData } from "node:worker_threads";
 import { checkExportLine } from "./export-line.ts";
-import { lineRecord, workerState, type LineJob } from "./export-lines.ts";
+import { chunkResults, chunkStart, claim, lineRecord, workerState, type LineJob } from "./export-lines.ts";
 
 const job = workerData as LineJob;
-const bytes = Buffer.from(job.bytes);
+const bytes = Buffer.from(job.bytes, job.offset, job.length);
 const out = new Float64Array(job.results);
+const claims = new Int32Array(job.claims);
 const control = new Int32Array(job.control);
 try {
-  let lines = 0;
-  let start = job.from;
-  const capacity = Math.floor((out.length - lineRecord.header) / lineRecord.size);
-  for (; start < job.to && lines < capacity; lines++) {
-    const nl = bytes.indexOf(0x0a, start);
-    const end = nl < 0 || nl >= job.to ? job.to : nl;
-    const at = lineRecord.header + lines * lineRecord.size;
-    out[at] = start;
-    out[at + 1] = end;
-    out[at + 2] = checkExportLine(bytes, start, end, out, at + lineRecord.fields) ? 1 : 0;
-    start = end + 1;
-    if (lines % 1024 === 0) Atomics.add(control, 1, 1);
+  Atomics.add(control, 1, 1);
+  for (let i = claims.length - 1; i >= 0 && Atomics.compareExchange(claims, i, claim.free, claim.worker) === claim.free; i--) {
+    const base = i * chunkResults.size;
+    const to = chunkStart(bytes, i + 1, job.chunkBytes);
+    let start = chunkStart(bytes, i, job.chunkBytes);
+    let lines = 0;
+    for (; start < to && lines < chunkResults.capacity; lines++) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl < 0 || nl >= to ? to : nl;
+      const at = base + chunkResults.header + lines * lineRecord.size;
+      out[at] = start;
+      out[at + 1] = end;
+      out[at + 2] = checkExportLine(bytes, start, end, out, at + lineRecord.fields) ? 1 : 0;
+      start = end + 1;
+    }
+    out[base] = lines;
+    out[base + 1] = Math.min(start, to);
+    Atomics.add(control, 1, 1);
   }
-  out[0] = lines;
-  out[1] = Math.min(start, job.to);
   Atomics.store(control, 0, workerState.done);
 } catch {
   Atomics.store(control, 0, workerState.failed);

@@ -5,29 +5,53 @@ import type { HashCheckedEvent } from "./chain-verifier.ts";
 import { LineCollector, lineFields } from "./export-line.ts";
 
 /**
- * The fast path of export-line.ts on two threads: a worker checks the second half of the lines (scanning and
- * hashing, most of the cost) while this thread checks the first half, then this thread collects the worker's lines
- * in order from what it wrote to shared memory. The worker runs the same checkExportLine, so the result is exactly
+ * The fast path of export-line.ts on two threads. The export is cut into chunks of about a mebibyte (a line belongs
+ * to the chunk holding its first byte). This thread claims chunks from the front and collects their lines as it
+ * goes; a worker thread claims chunks from the back, checks their lines (scanning and hashing, most of the cost)
+ * and writes what it found to shared memory. Claims are atomic, so each chunk is checked once, and the split adapts
+ * by itself: a worker that starts late (loading its modules takes about 0.1 s) or gets no core of its own takes
+ * fewer chunks, and this thread never waits for more than the chunk the worker is on. When the two meet, this
+ * thread collects the worker's chunks in order. The worker runs the same checkExportLine, so the result is exactly
  * jsonlEvents'. This thread waits synchronously (Atomics.wait), so parseExport stays synchronous; a worker that
- * fails or makes no progress for a while is given up and its lines are checked here.
+ * fails or makes no progress for a while is given up and its chunks are checked here.
  */
 
 /** Below this size a worker's start-up (loading the modules, about 0.1 s) costs more than it saves. */
 export const minParallelBytes = 8 << 20;
 const stallMs = 5000;
+const chunkBytes = 1 << 20;
+/** A line the fast path takes is longer than this; shorter lines past a chunk's capacity are left to this thread. */
+const shortestLine = 150;
 
 export interface LineJob {
+  /** The export: `length` bytes from `offset` of `bytes`. */
   bytes: SharedArrayBuffer;
-  from: number;
-  to: number;
+  offset: number;
+  length: number;
+  chunkBytes: number;
+  /** Int32 per chunk: who claimed it (claim.*). */
+  claims: SharedArrayBuffer;
+  /** Float64: per chunk, chunkResults.size values (see chunkResults). */
   results: SharedArrayBuffer;
+  /** Int32: [state (workerState), progress counter]. */
   control: SharedArrayBuffer;
 }
 
-/** Layout of the worker's results (Float64): [lines, reached], then per line [start, end, taken, ...lineFields]. */
-export const lineRecord = { header: 2, fields: 3, size: 3 + lineFields.count } as const;
-/** control[0]: the worker's state; control[1]: a progress counter. */
+export const claim = { free: 0, main: 1, worker: 2 } as const;
+/** Per line the worker checked: [start, end, taken, ...lineFields]. */
+export const lineRecord = { fields: 3, size: 3 + lineFields.count } as const;
+/** A chunk's results: [lines, reached] (reached: where this thread carries on), then lines × lineRecord. */
+export const chunkResults = { header: 2, capacity: Math.ceil(chunkBytes / shortestLine) + 1, size: 2 + (Math.ceil(chunkBytes / shortestLine) + 1) * lineRecord.size } as const;
 export const workerState = { running: 0, done: 1, failed: 2 } as const;
+
+/** Byte offset of the first line starting at or after chunk `i`'s first byte (the end of the bytes if none). */
+export function chunkStart(bytes: Buffer, i: number, size: number): number {
+  const at = i * size;
+  if (at <= 0) return 0;
+  if (at >= bytes.length) return bytes.length;
+  const nl = bytes.indexOf(0x0a, at - 1);
+  return nl < 0 ? bytes.length : nl + 1;
+}
 
 /** A file read into shared memory (what `trailkeeper verify` does with an export: no copy for the worker). */
 export function readFileShared(path: string): Buffer {
@@ -54,45 +78,59 @@ export function sharedCopy(bytes: Buffer): Buffer {
   return shared;
 }
 
-export function jsonlEventsParallel<T>(bytes: Buffer, full: (line: string, lineNo: number) => T): (HashCheckedEvent | T)[] {
+/**
+ * The events of a JSONL export (valid UTF-8, in shared memory) on two threads, as jsonlEvents gives them.
+ * `workerOnly` (for tests): this thread claims nothing until the worker is done, so the worker checks every chunk.
+ */
+export function jsonlEventsParallel<T>(bytes: Buffer, full: (line: string, lineNo: number) => T, { workerOnly = false } = {}): (HashCheckedEvent | T)[] {
   const collector = new LineCollector(bytes, full);
-  const split = bytes.length >= minParallelBytes && availableParallelism() >= 2 ? bytes.indexOf(0x0a, bytes.length >> 1) + 1 : 0;
-  if (split === 0 || !(bytes.buffer instanceof SharedArrayBuffer)) {
+  if (bytes.length < minParallelBytes || availableParallelism() < 2 || !(bytes.buffer instanceof SharedArrayBuffer)) {
     collector.scan(0, bytes.length);
     return collector.events;
   }
+  const chunks = Math.ceil(bytes.length / chunkBytes);
   const job: LineJob = {
-    bytes: bytes.buffer, from: bytes.byteOffset + split, to: bytes.byteOffset + bytes.length,
-    // A fast line is longer than 150 bytes; shorter lines past the capacity are left to this thread.
-    results: new SharedArrayBuffer(8 * (lineRecord.header + lineRecord.size * Math.ceil((bytes.length - split) / 150))),
+    bytes: bytes.buffer, offset: bytes.byteOffset, length: bytes.length, chunkBytes,
+    claims: new SharedArrayBuffer(4 * chunks),
+    // Only a chunk the worker claims is written: the pages of the others are never touched.
+    results: new SharedArrayBuffer(8 * chunkResults.size * chunks),
     control: new SharedArrayBuffer(8),
   };
   const worker = new Worker(new URL("./export-line-worker.ts", import.meta.url), { workerData: job });
   worker.unref();
-  // A worker that could not start or failed is given up below, its lines checked here; its error is no one's to throw.
+  // A worker that could not start or failed is given up below, its chunks checked here; its error is no one's to throw.
   worker.on("error", () => undefined);
-  collector.scan(0, split);
-  const finished = awaitWorker(new Int32Array(job.control));
-  if (!finished) {
+  const claims = new Int32Array(job.claims);
+  const start = (i: number) => chunkStart(bytes, i, chunkBytes);
+  let mine = 0;
+  if (workerOnly) awaitWorker(new Int32Array(job.control));
+  for (; mine < chunks && Atomics.compareExchange(claims, mine, claim.free, claim.main) === claim.free; mine++) collector.scan(start(mine), start(mine + 1));
+  if (mine === chunks) {
     void worker.terminate();
-    collector.scan(split, bytes.length);
+    return collector.events;
+  }
+  // The worker claims from the back without gaps, so chunks mine … chunks − 1 are all its own.
+  if (!awaitWorker(new Int32Array(job.control))) {
+    void worker.terminate();
+    collector.scan(start(mine), bytes.length);
     return collector.events;
   }
   const out = new Float64Array(job.results);
-  const lines = out[0]!;
-  for (let i = 0; i < lines; i++) {
-    const at = lineRecord.header + i * lineRecord.size;
-    const [start, end] = [out[at]! - bytes.byteOffset, out[at + 1]! - bytes.byteOffset];
-    if (out[at + 2] === 1) collector.checked(out, at + lineRecord.fields);
-    else collector.unchecked(start, end);
+  for (let i = mine; i < chunks; i++) {
+    const base = i * chunkResults.size;
+    for (let l = 0; l < out[base]!; l++) {
+      const at = base + chunkResults.header + l * lineRecord.size;
+      if (out[at + 2] === 1) collector.checked(out, at + lineRecord.fields);
+      else collector.unchecked(out[at]!, out[at + 1]!);
+    }
+    collector.scan(out[base + 1]!, start(i + 1));
   }
-  collector.scan(out[1]! - bytes.byteOffset, bytes.length);
   return collector.events;
 }
 
 /** Waits for the worker to finish; false when it failed or stopped making progress. */
 function awaitWorker(control: Int32Array): boolean {
-  // The worker counts once at its first line, so no count at all after stallMs means it never started.
+  // The worker counts once when it starts, so no count at all after stallMs means it never started.
   let progress = 0;
   for (;;) {
     if (Atomics.wait(control, 0, workerState.running, stallMs) !== "timed-out") break;

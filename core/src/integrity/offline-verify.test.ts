@@ -6,7 +6,8 @@ import type { PendingEvent, StoredEvent } from "../events/model.ts";
 import { ChainVerifier, HashCheckedEvent } from "./chain-verifier.ts";
 import { signCheckpoint } from "./checkpoint-note.ts";
 import { availableParallelism } from "node:os";
-import { minParallelBytes, sharedCopy } from "./export-lines.ts";
+import { chunkStart, jsonlEventsParallel, minParallelBytes, sharedCopy } from "./export-lines.ts";
+import { jsonlEvents } from "./export-line.ts";
 import { parseVerifierKey, signerFromPrivateKey } from "./signing-key.ts";
 import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
 import { multiProofRanges } from "./multi-proof.ts";
@@ -15,13 +16,13 @@ import { checkMerkleRoots, parseExport, UnusableInputError, verifyParsedExport, 
 /** A JSONL export line as the server writes it (api-server/src/services/export.ts). */
 const lineOf = (e: StoredEvent) => `${canonicalEventJson(e).slice(0, -1)},"hash":${JSON.stringify(e.hash)}}`;
 
-function chain(n: number): StoredEvent[] {
+function chain(n: number, longNote: (i: number) => number = () => 0): StoredEvent[] {
   const pending = Array.from({ length: n }, (_, i): PendingEvent => ({
     id: `0190${String(i).padStart(4, "0")}-0000-7000-8000-000000000000`, tenant: "acme",
     occurredAt: "2026-01-02T03:04:05.006Z", receivedAt: "2026-01-02T03:04:05.007Z",
     actor: { id: `u-${i}`, type: "user" }, action: "resource.update", category: "resources",
     resource: { type: "bucket", id: "b-1" }, outcome: "success",
-    details: { i, note: i % 3 ? "plain" : "ünïcode \"quoted\" \n 😀", nested: { b: [1, 2.5, null], a: true } },
+    details: { i, note: i % 3 ? "plain" : "ünïcode \"quoted\" \n 😀", nested: { b: [1, 2.5, null], a: true }, ...(longNote(i) > 0 ? { long: "x".repeat(longNote(i)) } : {}) },
   }));
   return extendChain({ seq: 0, hash: genesisHash }, pending).events;
 }
@@ -116,24 +117,51 @@ describe("offline verification with the fast path reports exactly what the full 
   });
 });
 
-describe("a large export, half of it checked by a worker thread", () => {
-  it("gives the events and the report one thread gives, with the unusual and the tampered lines in the worker's half", () => {
-    const events = chain(21_000);
-    const lines = events.map(lineOf);
-    lines[15_000] = lines[15_000]!.replace('"i":15000', '"i":-1');
-    lines[12_000] = ` ${lines[12_000]!}\r`;
-    const bytes = sharedCopy(Buffer.from(`${lines.slice(0, 13_000).join("\n")}\n\n${lines.slice(13_000).join("\n")}\n`));
+describe("a large export, its chunks shared with a worker thread", () => {
+  // Event 16,000 has a line longer than a chunk (1 MiB); unusual and tampered lines and a run of blank lines longer
+  // than a chunk's capacity for lines are spread through the file.
+  const events = chain(21_000, (i) => (i === 16_000 ? 1_500_000 : 0));
+  const lines = events.map(lineOf);
+  lines[15_000] = lines[15_000]!.replace('"i":15000', '"i":-1');
+  lines[12_000] = ` ${lines[12_000]!}\r`;
+  lines[3_000] = ` ${lines[3_000]!}`;
+  const bytes = sharedCopy(Buffer.from(`${lines.slice(0, 13_000).join("\n")}\n${"\n".repeat(10_000)}${lines.slice(13_000).join("\n")}\n`));
+  const one = parseExport(bytes, { worker: false });
+  const full = (l: string, n: number) => ({ line: l, n });
+  const unusual = one.events.filter((e) => !(e instanceof HashCheckedEvent)).map((e) => e.seq);
+
+  it("has the lines meant to test it", () => {
     expect(bytes.length).toBeGreaterThan(minParallelBytes);
     expect(availableParallelism()).toBeGreaterThanOrEqual(2);
-    const two = parseExport(bytes, { worker: true });
-    const one = parseExport(bytes, { worker: false });
-    expect(two.events).toEqual(one.events);
-    expect(two.events.map((e) => e instanceof HashCheckedEvent)).toEqual(one.events.map((e) => e instanceof HashCheckedEvent));
-    expect(two.events.filter((e) => !(e instanceof HashCheckedEvent)).map((e) => e.seq)).toEqual([12_001, 15_001]);
-    const report = verifyParsedExport(two);
-    expect(report).toEqual(verifyParsedExport(one));
-    expect(report.failure).toMatchObject({ seq: 15_001, reason: "hash_mismatch" });
+    expect(unusual).toEqual([3_001, 12_001, 15_001]);
+    expect(verifyParsedExport(one).failure).toMatchObject({ seq: 15_001, reason: "hash_mismatch" });
+  });
+
+  it.each([
+    ["the worker checks every chunk", { workerOnly: true }],
+    ["the threads claim chunks from both ends", { workerOnly: false }],
+  ])("gives the events and the report one thread gives when %s", (_, opts) => {
+    const expected = jsonlEvents(bytes, full);
+    const two = jsonlEventsParallel(bytes, full, opts);
+    expect(two).toEqual(expected);
+    expect(two.map((e) => e instanceof HashCheckedEvent)).toEqual(expected.map((e) => e instanceof HashCheckedEvent));
+    expect(verifyParsedExport(parseExport(bytes, { worker: true }))).toEqual(verifyParsedExport(one));
   }, 60_000);
+
+  it("puts each line in exactly one chunk: the one holding its first byte", () => {
+    const text = Buffer.from("ab\n\ncdefghij\nk\n\nlmnopqrstuvwxyz0123\n4");
+    const starts = [0, ...[...text.entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1)].filter((i) => i < text.length);
+    for (const size of [1, 2, 3, 5, 7, 16, 64]) {
+      const chunks = Math.ceil(text.length / size);
+      const bounds = Array.from({ length: chunks + 1 }, (_, i) => chunkStart(text, i, size));
+      expect(bounds[0]).toBe(0);
+      expect(bounds.at(-1)).toBe(text.length);
+      for (const s of starts) {
+        const owner = Math.floor(s / size);
+        expect(s >= bounds[owner]! && s < bounds[owner + 1]!, `size ${size}, line at ${s}`).toBe(true);
+      }
+    }
+  });
 });
 
 describe("an export from seq 1 with format 2 proof bundles", () => {

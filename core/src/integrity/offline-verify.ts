@@ -1,5 +1,4 @@
 import { isUtf8 } from "node:buffer";
-import { availableParallelism, loadavg } from "node:os";
 import { eventFromCsv, parseCsv, csvColumns } from "../export/csv.ts";
 import type { StoredEvent } from "../events/model.ts";
 import { openCheckpoint, type Checkpoint } from "./checkpoint-note.ts";
@@ -60,15 +59,15 @@ export interface ParsedExport {
 /**
  * Reads a JSONL or CSV export (sniffed from its first line) into events. A JSONL export given as valid UTF-8 bytes
  * (or a well-formed string) takes the fast path of export-line.ts for its canonical lines, a large one on two
- * threads (export-lines.ts; bytes in shared memory, readFileShared, save a copy) unless `worker` is false or, by
- * default, no core is idle. The events are the same either way.
+ * threads (export-lines.ts; bytes in shared memory, readFileShared, save a copy) unless `worker` is false. The
+ * events are the same either way.
  */
 export function parseExport(input: string | Buffer, opts: { worker?: boolean } = {}): ParsedExport {
   const bytes = typeof input === "string" ? (input.isWellFormed() ? Buffer.from(input, "utf8") : undefined) : isUtf8(input) ? input : undefined;
   const fast = bytes && jsonlBody(bytes);
   if (fast) {
     const full = (l: string, n: number) => wrap(() => checkShape(JSON.parse(l)), `JSONL line ${n}`);
-    if (!(opts.worker ?? coreIdle())) return { format: "jsonl", events: jsonlEvents(fast, full) };
+    if (opts.worker === false) return { format: "jsonl", events: jsonlEvents(fast, full) };
     return { format: "jsonl", events: jsonlEventsParallel(fast.length >= minParallelBytes ? sharedCopy(fast) : fast, full) };
   }
   const text = typeof input === "string" ? input : input.toString("utf8");
@@ -80,9 +79,6 @@ export function parseExport(input: string | Buffer, opts: { worker?: boolean } =
   const lines = body.split("\n").filter((l) => l.trim() !== "");
   return { format: "jsonl", events: lines.map((l, i) => wrap(() => checkShape(JSON.parse(l)), `JSONL line ${i + 1}`)) };
 }
-
-/** A worker thread only pays when it gets a core of its own: on a busy machine it costs ~15 % more CPU for nothing. */
-const coreIdle = () => loadavg()[0]! < availableParallelism() - 1;
 
 const utf8Bom = Buffer.from([0xef, 0xbb, 0xbf]);
 const csvStart = Buffer.from(csvColumns.join(","), "utf8");
