@@ -27,6 +27,7 @@ export const apiServerConfigSchema = z
     // The search indexer's pause once every tenant is indexed (services/search-indexer.ts, docs/adr/0009).
     TRAILKEEPER_SEARCH_INDEX_IDLE_MS: positiveInt(1000),
     TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED: z.coerce.number().int().min(0).default(100_000),
+    TRAILKEEPER_SEARCH_INDEX_MAX_DEFER_SECONDS: positiveInt(30),
     TRAILKEEPER_DB_POOL_SIZE: positiveInt(20),
     TRAILKEEPER_DB_ACQUIRE_TIMEOUT_MS: millisOrOff(5000),
     TRAILKEEPER_DB_STATEMENT_TIMEOUT_MS: millisOrOff(30_000),

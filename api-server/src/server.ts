@@ -96,7 +96,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   retention.start();
   const searchIndexer = new SearchIndexer({
     pool, log, idleMs: config.TRAILKEEPER_SEARCH_INDEX_IDLE_MS,
-    appended: () => appended, maxDeferred: config.TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED,
+    appended: () => appended, maxDeferred: config.TRAILKEEPER_SEARCH_INDEX_MAX_DEFERRED, maxDeferredMs: config.TRAILKEEPER_SEARCH_INDEX_MAX_DEFER_SECONDS * 1000,
     onLag: (events) => metrics.searchIndexLag.set(events),
     onIndexed: (events) => metrics.searchDocuments.inc(events),
   });

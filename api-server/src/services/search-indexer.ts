@@ -4,14 +4,18 @@ import type { Logger } from "@trailkeeper/core/log.ts";
 
 /** Events per tenant per pause while the indexer yields to appends. */
 export const deferredBatch = 1_000;
+/** How long appends may go on before they count as a sustained load, which the indexer keeps pace with. */
+export const defaultMaxDeferredMs = 30_000;
 
 /**
  * What the next round does. While appends arrive and fewer than `maxDeferred` events wait, the append path comes
  * first: a small batch, then a pause (a burst is acknowledged at the rate of the append path alone, and its
- * documents follow when it ends). Otherwise full batches, back to back while any tenant is behind.
+ * documents follow when it ends). Appends that have gone on for `maxDeferredMs` are not a burst but a sustained
+ * load, which the indexer must keep pace with (else the backlog would climb to `maxDeferred` and stay there, and so
+ * would the cost of every free-text search). Otherwise full batches, back to back while any tenant is behind.
  */
-export function roundPlan(s: { appending: boolean; behind: number | undefined; maxDeferred: number; batch: number; deferredBatch: number }): { batch: number; pauseAfter: boolean } {
-  const yieldToAppends = s.appending && s.maxDeferred > 0 && (s.behind ?? 0) < s.maxDeferred;
+export function roundPlan(s: { appending: boolean; appendingForMs: number; behind: number | undefined; maxDeferred: number; maxDeferredMs: number; batch: number; deferredBatch: number }): { batch: number; pauseAfter: boolean } {
+  const yieldToAppends = s.appending && s.maxDeferred > 0 && (s.behind ?? 0) < s.maxDeferred && s.appendingForMs < s.maxDeferredMs;
   return yieldToAppends ? { batch: Math.min(s.deferredBatch, s.batch), pauseAfter: true } : { batch: s.batch, pauseAfter: false };
 }
 
@@ -28,6 +32,8 @@ export interface SearchIndexerOptions {
   appended?: () => number;
   /** Events left to wait while appends arrive (0: never yield). */
   maxDeferred?: number;
+  /** How long appends may go on before the indexer stops yielding to them (a sustained load, not a burst). */
+  maxDeferredMs?: number;
   deferredBatch?: number;
   /** After each round: the events still without a search document, over all tenants. */
   onLag?: (events: number) => void;
@@ -39,10 +45,10 @@ export interface SearchIndexerOptions {
  * append path. Each round gives every tenant that is behind one batch (so one busy tenant cannot starve the
  * others) and starts the next round at once while any tenant is behind; otherwise it waits `idleMs`, so that
  * documents go in as large batches even under a steady trickle of single events. While this replica is appending,
- * it yields to the append path up to `maxDeferred` waiting events (roundPlan). Searches stay complete
- * meanwhile: they recompute the document of events above a tenant's mark. Every replica runs one; a per-tenant
- * advisory lock keeps them from doing the same work. A failed round (the database went away) is logged and retried
- * after the pause, never thrown.
+ * it yields to the append path up to `maxDeferred` waiting events and for at most `maxDeferredMs` (roundPlan).
+ * Searches stay complete meanwhile: they recompute the document of events above a tenant's mark. Every replica runs
+ * one; a per-tenant advisory lock keeps them from doing the same work. A failed round (the database went away) is
+ * logged and retried after the pause, never thrown.
  */
 export class SearchIndexer {
   readonly #opts: SearchIndexerOptions;
@@ -62,9 +68,17 @@ export class SearchIndexer {
   async #run(): Promise<void> {
     let seen = this.#opts.appended?.() ?? 0;
     let behind: number | undefined = 0;
+    // Since when every round has seen new appends (undefined: the last round saw none).
+    let appendingSince: number | undefined;
     while (!this.#stopped) {
       const now = this.#opts.appended?.() ?? 0;
-      const plan = roundPlan({ appending: now !== seen, behind, maxDeferred: this.#opts.maxDeferred ?? 0, batch: this.#opts.batch ?? searchIndexBatch, deferredBatch: this.#opts.deferredBatch ?? deferredBatch });
+      const appending = now !== seen;
+      appendingSince = appending ? (appendingSince ?? performance.now()) : undefined;
+      const plan = roundPlan({
+        appending, appendingForMs: appendingSince === undefined ? 0 : performance.now() - appendingSince, behind,
+        maxDeferred: this.#opts.maxDeferred ?? 0, maxDeferredMs: this.#opts.maxDeferredMs ?? defaultMaxDeferredMs,
+        batch: this.#opts.batch ?? searchIndexBatch, deferredBatch: this.#opts.deferredBatch ?? deferredBatch,
+      });
       seen = now;
       behind = await this.runRound(plan.batch);
       if (behind === 0 || behind === undefined || plan.pauseAfter) await this.#pause();

@@ -212,4 +212,40 @@ describe("free text with the search indexer", () => {
     // The server's own indexer wrote every document of this tenant (the test's extra indexers wrote 37 of them).
     expect(Number(/^trailkeeper_search_documents_indexed_total (\d+)$/m.exec(metrics)?.[1])).toBe((await documents()) - 37);
   });
+
+  it("yields to a burst of appends, but keeps pace with appends that go on for longer than maxDeferredMs", async () => {
+    await api.searchIndexer.runUntilCurrent();
+    // Appends that never stop (the counter moves between any two rounds); 60 events arrive once they have begun.
+    const run = async (maxDeferredMs: number) => {
+      let appended = 0;
+      const ticker = setInterval(() => void appended++, 5);
+      const indexer = new SearchIndexer({ pool: db.pool, log: silentLogger, idleMs: 50, batch: 100, deferredBatch: 1, maxDeferred: 1_000_000, maxDeferredMs, appended: () => appended });
+      indexer.start();
+      const at = async (ms: number) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return (await indexedThrough(db.pool, tenant)) - from;
+      };
+      let from = 0;
+      try {
+        await at(120);
+        from = await indexedThrough(db.pool, tenant);
+        await ingest(60);
+        const early = await at(300);
+        const late = await at(1200);
+        return { early, late };
+      } finally {
+        clearInterval(ticker);
+        await indexer.stop();
+        await api.searchIndexer.runUntilCurrent();
+      }
+    };
+    // A burst (appends for less than maxDeferredMs): one document per pause, the rest deferred.
+    const burst = await run(60_000);
+    expect(burst.early).toBeLessThanOrEqual(8);
+    expect(burst.late).toBeLessThan(40);
+    // A sustained load: after maxDeferredMs the indexer catches up although appends go on.
+    const sustained = await run(600);
+    expect(sustained.early).toBeLessThanOrEqual(8);
+    expect(sustained.late).toBe(60);
+  });
 });
