@@ -22,7 +22,7 @@ import { searchRouter } from "./routes/search.ts";
 import { ApiKeyResolver } from "./services/api-keys.ts";
 import type { IngestBatcher } from "./services/ingest.ts";
 import { ReadReplica } from "./services/read-replica.ts";
-import { StreamingReads, type StreamingReadLimits } from "./services/streaming-reads.ts";
+import type { StreamingReads } from "./services/streaming-reads.ts";
 
 export interface AppDeps {
   pool: Pool;
@@ -35,8 +35,8 @@ export interface AppDeps {
   logName: string;
   isShuttingDown: () => boolean;
   console: ConsoleOptions;
-  /** Limits on exports and verifications, which hold a connection as long as their client takes. */
-  streamingReads: StreamingReadLimits;
+  /** Admission of exports and verifications, which hold a connection as long as their client takes. */
+  streamingReads: StreamingReads;
   /** Where search, export and verification read (DATABASE_READ_URL); unset: the primary. */
   reads?: ReadReplica;
   /** Save through the Kubernetes API (TRAILKEEPER_KUBERNETES_ACCESS); undefined when off. */
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   const reads = deps.reads ?? new ReadReplica({ primary: deps.pool, maxLagMs: 0, waitMs: 0, log: deps.log });
   app.use(opsRouter({ ...deps, reads }));
   app.use(eventsRouter({ resolver, batcher: deps.batcher }));
-  const streamingReads = new StreamingReads(deps.streamingReads);
+  const streamingReads = deps.streamingReads;
   app.use(searchRouter({ reads, resolver, batcher: deps.batcher, log: deps.log, streamingReads }));
   app.use(integrityRouter({ pool: deps.pool, reads, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
   app.use(proofsRouter({ pool: deps.pool, resolver }));

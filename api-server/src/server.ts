@@ -20,7 +20,7 @@ import { IngestBatcher } from "./services/ingest.ts";
 import { RetentionJob } from "./services/retention.ts";
 import { SearchIndexer } from "./services/search-indexer.ts";
 import { startReadReplica } from "./services/read-replica.ts";
-import { streamingReadLimits } from "./services/streaming-reads.ts";
+import { StreamingReads, streamingReadLimits } from "./services/streaming-reads.ts";
 import { startViewerCleanup } from "./services/viewer-sessions.ts";
 
 export interface RunningApiServer {
@@ -104,7 +104,8 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
   const viewerCleanup = startViewerCleanup(pool, log);
   const reads = await startReadReplica(config, pool, metrics.registry, log);
   let shuttingDown = false;
-  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads: streamingReadLimits(config), reads, kubernetes: await kubernetesAccess(config), configTests: configTestOptions(config) });
+  const streamingReads = new StreamingReads(streamingReadLimits(config));
+  const app = createApp({ pool, log, metrics, batcher, adminToken, signer, verifier, logName: config.TRAILKEEPER_LOG_NAME, isShuttingDown: () => shuttingDown, console: consoleOptions(config), streamingReads, reads, kubernetes: await kubernetesAccess(config), configTests: configTestOptions(config) });
   const server = createHttpServer(config, (req, res) => {
     // While draining, every response ends its connection, so that keep-alive clients reconnect elsewhere.
     if (shuttingDown) res.setHeader("connection", "close");
@@ -129,6 +130,9 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     async close() {
       shuttingDown = true;
       await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log);
+      // An export the drain cut is still storing its closing record (its connection closed before that): a group
+      // commit, so milliseconds; the bound keeps the stop inside the pod's grace period (docs/operations.md).
+      await settled(streamingReads.idle(), closingRecordsGraceMs, () => log.warn("shutdown: exports or verifications still running; closing anyway"));
       await batcher.idle();
       await checkpointer.stop();
       await retention.stop();
@@ -164,6 +168,22 @@ function createHttpServer(config: ApiServerEnv, handler: Parameters<typeof creat
     // Node checks the two timeouts above on this interval (default 30 s), which would stretch a short limit.
     connectionsCheckingInterval: Math.min(1000, Math.ceil(config.TRAILKEEPER_HTTP_HEADERS_TIMEOUT_MS / 4)),
   }, handler);
+}
+
+/** How long a stop waits, after the drain, for cut exports to store their closing records. */
+const closingRecordsGraceMs = 2000;
+
+/** Waits for `done`, or `timeoutMs` at most (then calls `late`). */
+async function settled(done: Promise<void>, timeoutMs: number, late: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      late();
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([done, timeout]);
+  clearTimeout(timer);
 }
 
 /**

@@ -53,6 +53,26 @@ describe("StreamingReads", () => {
   });
 });
 
+describe("StreamingReads.idle", () => {
+  it("resolves once every admitted read is done, a queued one included; a refused one never counts", async () => {
+    const reads = new StreamingReads({ ...limits, perTenant: 1, connections: 1, queueTimeoutMs: 5_000 });
+    await reads.idle(); // none running
+    const first = await reads.admit("a");
+    await refusal(reads.admit("a")); // 429
+    const queued = reads.admit("b"); // waits for the connection
+    let idle = false;
+    void reads.idle().then(() => (idle = true));
+    const tick = () => new Promise((r) => setTimeout(r, 10));
+    first();
+    const second = await queued;
+    await tick();
+    expect(idle).toBe(false);
+    second();
+    await tick();
+    expect(idle).toBe(true);
+  });
+});
+
 describe("streamingReadLimits", () => {
   it("reserves a quarter of the pool for ingest unless told otherwise, and always leaves exports a connection", () => {
     expect(streamingReadLimits(loadApiServerConfig({})).connections).toBe(15);

@@ -40,6 +40,9 @@ export class StreamingReads {
   readonly #perTenant = new Map<string, number>();
   readonly #waiting: (() => void)[] = [];
   #held = 0;
+  /** Admitted and not done (waiting for a slot or running), and who waits for that to be none (idle()). */
+  #running = 0;
+  #idle: (() => void)[] = [];
 
   constructor(limits: StreamingReadLimits) {
     this.limits = limits;
@@ -57,6 +60,7 @@ export class StreamingReads {
       throw new Problem(429, "too_many_exports", `this tenant already runs ${running} exports or verifications, the most it may run at once; retry when one has finished`, undefined, { retryAfterSeconds: streamingReadRetryAfterSeconds });
     }
     this.#perTenant.set(tenant, running + 1);
+    this.#running += 1;
     try {
       await this.#slot();
     } catch (err) {
@@ -96,9 +100,20 @@ export class StreamingReads {
     while (this.#held < this.limits.connections && this.#waiting.length > 0) this.#waiting.shift()!();
   }
 
+  /**
+   * Resolves once no streaming read is admitted: every export has stored its closing record and let go of its
+   * connection (a shutdown waits for this before it ends the pool).
+   */
+  idle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   #leave(tenant: string): void {
     const n = (this.#perTenant.get(tenant) ?? 1) - 1;
     if (n > 0) this.#perTenant.set(tenant, n);
     else this.#perTenant.delete(tenant);
+    this.#running -= 1;
+    if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -161,3 +161,39 @@ describe("a client that stops reading", () => {
     expect(active.rows[0].n).toBe(0);
   }, 30_000);
 });
+
+describe("a shutdown during an export", () => {
+  // SIGTERM runs close(): an export still streaming when the shutdown timeout ends is cut, and its closing record
+  // is stored before the server lets go of the database.
+  it.each(["jsonl", "csv"])("%s export cut by the shutdown timeout: a failure record, no query left, a clean stop", async (format) => {
+    const stopping = await startTestApi(db, { TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: "500" });
+    const url = new URL(stopping.url);
+    const socket = connect(Number(url.port), url.hostname);
+    let head = "";
+    const headSeen = new Promise<number>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        const m = /trailkeeper-export-through-seq: (\d+)/i.exec(head);
+        if (!m) return;
+        socket.off("data", onData);
+        socket.pause(); // the export stays in flight: its writes are not taken
+        resolve(Number(m[1]));
+      };
+      socket.on("data", onData);
+    });
+    socket.on("error", () => {}); // the server closes the connection
+    socket.write(`GET /v1/events/export?format=${format} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n\r\n`);
+    const through = await headSeen;
+    const t0 = Date.now();
+    await stopping.close();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    socket.destroy();
+    // Already stored: no waiting after close().
+    const records = await exportRecords(through);
+    expect(records).toHaveLength(2);
+    expect(records[1]).toMatchObject({ outcome: "failure", details: { format, throughSeq: through } });
+    expect(records[1]!.details.rows).toBeLessThan(through);
+    const active = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
+    expect(active.rows[0].n).toBe(0);
+  }, 30_000);
+});
