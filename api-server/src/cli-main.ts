@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exitCodes, notesFromCheckpointFile, parseExport, UnusableInputError, verifyParsedExport, type OfflineReport } from "@trailkeeper/core/integrity/offline-verify.ts";
-import { readFileShared } from "@trailkeeper/core/integrity/export-lines.ts";
+import { minParallelBytes, prestartLineWorker, readFileShared } from "@trailkeeper/core/integrity/export-lines.ts";
 import { parseVerifierKey } from "@trailkeeper/core/integrity/signing-key.ts";
 import { witnessOptions } from "./cli-witness.ts";
 
@@ -174,6 +174,8 @@ async function verify(args: string[]): Promise<void> {
   });
   const [file] = positionals;
   if (!file || positionals.length > 1) fail(usage);
+  // A large export is checked on two threads: the worker loads while the files are read.
+  if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) >= minParallelBytes) prestartLineWorker();
   try {
     let verifier;
     if (values["public-key"]) {

@@ -5,6 +5,7 @@ import { eventHash, extendChain, genesisHash } from "../events/chain.ts";
 import type { PendingEvent, StoredEvent } from "../events/model.ts";
 import { HashCheckedEvent } from "./chain-verifier.ts";
 import { scanExportLine } from "./export-line.ts";
+import { leafHashBinary } from "./merkle.ts";
 
 /** A JSONL export line as the server writes it (api-server/src/services/export.ts). */
 const lineOf = (e: StoredEvent) => `${canonicalEventJson(e).slice(0, -1)},"hash":${JSON.stringify(e.hash)}}`;
@@ -71,7 +72,7 @@ function expectAgreement(line: string) {
   if (fast === undefined) return;
   const full = fullPath(line);
   expect(full, line).toBeDefined();
-  expect(fast).toEqual(new HashCheckedEvent(full!.seq, full!.prevHash, full!.hash, full!.tenant, full!.receivedAt));
+  expect(fast).toEqual(new HashCheckedEvent(full!.seq, full!.prevHash, full!.hash, full!.tenant, full!.receivedAt, leafHashBinary(full!.hash)));
 }
 
 describe("scanExportLine (the fast path of offline verification)", () => {
@@ -81,7 +82,7 @@ describe("scanExportLine (the fast path of offline verification)", () => {
     for (const e of events) {
       const line = lineOf(e);
       expect(fullPath(line), line).toBeDefined();
-      expect(scan(line), line).toEqual(new HashCheckedEvent(e.seq, e.prevHash, e.hash, e.tenant, e.receivedAt));
+      expect(scan(line), line).toEqual(new HashCheckedEvent(e.seq, e.prevHash, e.hash, e.tenant, e.receivedAt, leafHashBinary(e.hash)));
       // JSON.parse ignores whitespace around the value, and so does the fast path at the end.
       expect(scan(`${line} \r`)).toBeDefined();
     }

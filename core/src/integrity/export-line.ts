@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { HashCheckedEvent } from "./chain-verifier.ts";
+import { leafHashOfBinary } from "./merkle.ts";
 
 /**
  * The fast path of offline verification (docs/integrity.md §5): a JSONL export line is the event's canonical form
@@ -246,11 +247,15 @@ let scratch = Buffer.alloc(4096);
 
 /**
  * What checkExportLine writes for a line it takes, as numbers (so that a worker thread can hand them over in shared
- * memory): the seq, then the byte ranges of prevHash, hash, tenant and receivedAt.
+ * memory): the seq, then the byte ranges of prevHash, hash, tenant and receivedAt. The line's Merkle leaf hash
+ * (32 bytes) is not a number: lastLeaf() gives it after each line taken.
  */
 export const lineFields = { seq: 0, prevHash: 1, hash: 3, tenant: 5, receivedAt: 7, count: 9 } as const;
 const single = new Float64Array(lineFields.count);
-let lastDigest = "";
+let leaf = "";
+
+/** The Merkle leaf hash (Latin-1) of the last line checkExportLine took. */
+export const lastLeaf = (): string => leaf;
 
 /**
  * Whether the line [start, end) of `bytes` (valid UTF-8, no newline) is in canonical form and hashes to its stated
@@ -275,16 +280,16 @@ export function checkExportLine(bytes: Buffer, start: number, end: number, out: 
  * The event of a line checkExportLine took. The previous event's hash and tenant are reused when the line repeats
  * them (as the next prevHash and the same tenant): comparing a Latin-1 copy of ASCII bytes costs less than decoding.
  */
-export function checkedEvent(bytes: Buffer, f: Float64Array, at: number, prev: HashCheckedEvent | undefined, digest?: string): HashCheckedEvent {
+export function checkedEvent(bytes: Buffer, f: Float64Array, at: number, prev: HashCheckedEvent | undefined, leafHash: string): HashCheckedEvent {
   // `like` must be ASCII: a checked event's hash is a hex digest, a tenant is tested (isAscii).
   const text = (field: number, like: string | undefined) => {
     const start = f[at + field]!;
     const end = f[at + field + 1]!;
     return like !== undefined && bytesAre(bytes, start, end, like) ? like : bytes.toString("utf8", start, end);
   };
-  const hash = digest ?? bytes.toString("latin1", f[at + lineFields.hash], f[at + lineFields.hash + 1]);
+  const hash = bytes.toString("latin1", f[at + lineFields.hash], f[at + lineFields.hash + 1]);
   const tenant = prev !== undefined && isAscii(prev.tenant) ? prev.tenant : undefined;
-  return new HashCheckedEvent(f[at + lineFields.seq]!, text(lineFields.prevHash, prev?.hash), hash, text(lineFields.tenant, tenant), text(lineFields.receivedAt, undefined));
+  return new HashCheckedEvent(f[at + lineFields.seq]!, text(lineFields.prevHash, prev?.hash), hash, text(lineFields.tenant, tenant), text(lineFields.receivedAt, undefined), leafHash);
 }
 
 // Only ASCII text is its own Latin-1 bytes; tenants are DNS labels, so this is tested once per tenant string.
@@ -298,7 +303,7 @@ function isAscii(s: string): boolean {
 
 /** Scans the line [start, end) of `bytes` (valid UTF-8, no newline): the event, or undefined for the full path. */
 export function scanExportLine(bytes: Buffer, start: number, end: number, prev?: HashCheckedEvent): HashCheckedEvent | undefined {
-  return checkExportLine(bytes, start, end, single, 0) ? checkedEvent(bytes, single, 0, prev, lastDigest) : undefined;
+  return checkExportLine(bytes, start, end, single, 0) ? checkedEvent(bytes, single, 0, prev, leaf) : undefined;
 }
 
 /** The members in canonical order, then the hash, which must be the content's. */
@@ -343,8 +348,10 @@ function scanMembers(cur: Cursor, out: Float64Array, at: number): boolean {
   const hashStart = cur.token();
   range(lineFields.hash, hashStart);
   if (cur.b[cur.p++] !== c.close) return false;
-  lastDigest = contentHash(cur.b, start, hashedEnd);
-  return bytesAre(cur.b, hashStart, out[at + lineFields.hash + 1]!, lastDigest);
+  const digest = contentHash(cur.b, start, hashedEnd);
+  if (!hexIs(cur.b, hashStart, out[at + lineFields.hash + 1]!, digest)) return false;
+  leaf = leafHashOfBinary(digest);
+  return true;
 }
 
 /**
@@ -357,13 +364,28 @@ function bytesAre(bytes: Buffer, start: number, end: number, s: string): boolean
   return true;
 }
 
-/** SHA-256 (hex) of bytes [start, end) followed by the closing brace the hash member displaced. */
+/** Whether bytes [start, end) are the lowercase hex of `binary` (bytes as a Latin-1 string), as the digest is written. */
+function hexIs(bytes: Buffer, start: number, end: number, binary: string): boolean {
+  if (end - start !== 2 * binary.length) return false;
+  for (let i = 0; i < binary.length; i++) {
+    const hi = lowerHex[bytes[start + 2 * i]!]!;
+    const lo = lowerHex[bytes[start + 2 * i + 1]!]!;
+    if (hi < 0 || lo < 0 || ((hi << 4) | lo) !== binary.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Value of a lowercase hex digit by byte, −1 for any other byte. */
+const lowerHex = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) lowerHex["0123456789abcdef".charCodeAt(i)] = i;
+
+/** SHA-256 (Latin-1: one character per byte) of bytes [start, end) followed by the closing brace the hash member displaced. */
 function contentHash(bytes: Buffer, start: number, end: number): string {
   const n = end - start;
   if (scratch.length < n + 1) scratch = Buffer.alloc(2 * (n + 1));
   bytes.copy(scratch, 0, start, end);
   scratch[n] = c.close;
-  return hash("sha256", scratch.subarray(0, n + 1), "hex");
+  return hash("sha256", scratch.subarray(0, n + 1), "binary");
 }
 
 /**
@@ -389,15 +411,15 @@ export class LineCollector<T> {
     for (let start = from; start < to; ) {
       const nl = bytes.indexOf(0x0a, start);
       const end = nl < 0 || nl >= to ? to : nl;
-      if (checkExportLine(bytes, start, end, single, 0)) this.checked(single, 0, lastDigest);
+      if (checkExportLine(bytes, start, end, single, 0)) this.checked(single, 0, leaf);
       else this.unchecked(start, end);
       start = end + 1;
     }
   }
 
   /** Collects a line checkExportLine took, from its fields. */
-  checked(fields: Float64Array, at: number, digest?: string): void {
-    const e = checkedEvent(this.#bytes, fields, at, this.#last, digest);
+  checked(fields: Float64Array, at: number, leafHash: string): void {
+    const e = checkedEvent(this.#bytes, fields, at, this.#last, leafHash);
     this.#last = e;
     this.#lineNo++;
     this.events.push(e);
