@@ -78,10 +78,6 @@ export function sharedCopy(bytes: Buffer): Buffer {
   return shared;
 }
 
-/**
- * The events of a JSONL export (valid UTF-8, in shared memory) on two threads, as jsonlEvents gives them.
- * `workerOnly` (for tests): this thread claims nothing until the worker is done, so the worker checks every chunk.
- */
 /** A worker started ahead (prestartLineWorker), waiting for its job. */
 let warm: Worker | undefined;
 
@@ -103,6 +99,10 @@ export function prestartLineWorker(): void {
   if (availableParallelism() >= 2) warm ??= startWorker();
 }
 
+/**
+ * The events of a JSONL export (valid UTF-8, in shared memory) on two threads, as jsonlEvents gives them.
+ * `workerOnly` (for tests): this thread claims nothing until the worker is done, so the worker checks every chunk.
+ */
 export function jsonlEventsParallel<T>(bytes: Buffer, full: (line: string, lineNo: number) => T, { workerOnly = false } = {}): (HashCheckedEvent | T)[] {
   const collector = new LineCollector(bytes, full);
   if (bytes.length < minParallelBytes || availableParallelism() < 2 || !(bytes.buffer instanceof SharedArrayBuffer)) {

@@ -6,7 +6,7 @@ import type { PendingEvent, StoredEvent } from "../events/model.ts";
 import { ChainVerifier, HashCheckedEvent } from "./chain-verifier.ts";
 import { signCheckpoint } from "./checkpoint-note.ts";
 import { availableParallelism } from "node:os";
-import { chunkStart, jsonlEventsParallel, minParallelBytes, sharedCopy } from "./export-lines.ts";
+import { chunkStart, jsonlEventsParallel, minParallelBytes, prestartLineWorker, sharedCopy } from "./export-lines.ts";
 import { jsonlEvents } from "./export-line.ts";
 import { parseVerifierKey, signerFromPrivateKey } from "./signing-key.ts";
 import { emptyTree, extendTree, leafHash, treeRoot } from "./merkle.ts";
@@ -146,6 +146,11 @@ describe("a large export, its chunks shared with a worker thread", () => {
     expect(two).toEqual(expected);
     expect(two.map((e) => e instanceof HashCheckedEvent)).toEqual(expected.map((e) => e instanceof HashCheckedEvent));
     expect(verifyParsedExport(parseExport(bytes, { worker: true }))).toEqual(verifyParsedExport(one));
+  }, 60_000);
+
+  it("gives the same events with a worker started before the export was read (as trailkeeper verify does)", () => {
+    prestartLineWorker();
+    expect(jsonlEventsParallel(bytes, full)).toEqual(jsonlEvents(bytes, full));
   }, 60_000);
 
   it("puts each line in exactly one chunk: the one holding its first byte", () => {
