@@ -129,7 +129,7 @@ export async function startApiServer(config: ApiServerEnv, log: Logger): Promise
     searchIndexer,
     async close() {
       shuttingDown = true;
-      await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log);
+      await drain(server, config.TRAILKEEPER_SHUTDOWN_TIMEOUT_MS, log, () => (streamingReads.cutByShutdown = true));
       // An export the drain cut is still storing its closing record (its connection closed before that): a group
       // commit, so milliseconds; the bound keeps the stop inside the pod's grace period (docs/operations.md).
       await settled(streamingReads.idle(), closingRecordsGraceMs, () => log.warn("shutdown: exports or verifications still running; closing anyway"));
@@ -192,12 +192,13 @@ async function settled(done: Promise<void>, timeoutMs: number, late: () => void)
  * `Connection: close`), and an idle keep-alive connection is left to its keep-alive timeout, by which time the
  * client has stopped reusing it (it was told the timeout in `Keep-Alive`). http.Server#close would instead
  * destroy idle connections at once, racing a request the client is sending on one. After `timeoutMs` whatever
- * is left (a long export) is cut.
+ * is left (a long export) is cut (`onCut` is told first).
  */
-async function drain(server: Server, timeoutMs: number, log: Logger): Promise<void> {
+async function drain(server: Server, timeoutMs: number, log: Logger, onCut: () => void): Promise<void> {
   const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
   const deadline = setTimeout(() => {
     log.warn("shutdown timeout: closing the remaining connections", { timeoutMs });
+    onCut();
     server.closeAllConnections();
   }, timeoutMs);
   await closed;

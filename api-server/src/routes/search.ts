@@ -59,7 +59,7 @@ export function searchRouter(deps: SearchRouterDeps): Router {
       if (res.destroyed) return; // the client left while waiting for a connection: nothing ran, nothing to record
       const { stallTimeoutMs, statementTimeoutMs } = deps.streamingReads.limits;
       await runExport(
-        { reads: deps.reads, batcher: deps.batcher, log: deps.log, stallTimeoutMs, statementTimeoutMs },
+        { reads: deps.reads, batcher: deps.batcher, log: deps.log, stallTimeoutMs, statementTimeoutMs, cutByShutdown: () => deps.streamingReads.cutByShutdown },
         { principal, format, bom: bom === "1", filter, filters: rawFilter(query), requestId: recordableRequestId(res.get("x-request-id")) },
         res,
       );

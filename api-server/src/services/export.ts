@@ -22,6 +22,8 @@ export interface ExportDeps {
   log: Logger;
   stallTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Whether a shutdown has cut the open connections (an export that lost its client then was cut by the server). */
+  cutByShutdown: () => boolean;
 }
 
 export interface ExportRequest {
@@ -35,7 +37,7 @@ export interface ExportRequest {
 }
 
 /** Why an export ended early, as recorded in its closing `audit.export` record. */
-export type ExportFailureReason = "client_disconnected" | "stalled" | "database_error" | "internal_error";
+export type ExportFailureReason = "client_disconnected" | "shutdown" | "stalled" | "database_error" | "internal_error";
 
 type ExportFailure = { outcome: "failure"; rows: number; reason: ExportFailureReason; message?: string };
 type ExportEnd = { outcome: "success"; rows: number } | ExportFailure;
@@ -111,9 +113,9 @@ async function writeCsv(deps: ExportDeps, pool: Pool, tenant: string, filter: Ev
 }
 
 /** Names what ended an export early; the client's side wins, since its going away also fails the query. */
-function failureOf(err: unknown, sink: ExportSink, rows: number): ExportFailure {
+function failureOf(err: unknown, sink: ExportSink, rows: number, cutByShutdown: boolean): ExportFailure {
   if (sink.stalled) return { outcome: "failure", rows, reason: "stalled" };
-  if (sink.gone) return { outcome: "failure", rows, reason: "client_disconnected" };
+  if (sink.gone) return { outcome: "failure", rows, reason: cutByShutdown ? "shutdown" : "client_disconnected" };
   const code = (err as { code?: unknown }).code;
   if (isDatabaseUnavailable(err) || (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code))) {
     return { outcome: "failure", rows, reason: "database_error", message: String((err as Error).message).slice(0, 200) };
@@ -136,7 +138,7 @@ async function streamRows(deps: ExportDeps, r: ExportRequest, head: number, sink
     await sink.flushed();
     return { outcome: "success", rows: progress.rows };
   } catch (err) {
-    const end = failureOf(err, sink, progress.rows);
+    const end = failureOf(err, sink, progress.rows, deps.cutByShutdown());
     if (end.reason === "internal_error") deps.log.error("export failed", { err, tenant });
     return end;
   } finally {

@@ -43,6 +43,8 @@ export class StreamingReads {
   /** Admitted and not done (waiting for a slot or running), and who waits for that to be none (idle()). */
   #running = 0;
   #idle: (() => void)[] = [];
+  /** Set when a shutdown cut the connections still open (its timeout ran out): a read that loses its client now was cut by the server. */
+  cutByShutdown = false;
 
   constructor(limits: StreamingReadLimits) {
     this.limits = limits;

@@ -191,7 +191,7 @@ describe("a shutdown during an export", () => {
     // Already stored: no waiting after close().
     const records = await exportRecords(through);
     expect(records).toHaveLength(2);
-    expect(records[1]).toMatchObject({ outcome: "failure", details: { format, throughSeq: through } });
+    expect(records[1]).toMatchObject({ outcome: "failure", details: { format, throughSeq: through, reason: "shutdown" } });
     expect(records[1]!.details.rows).toBeLessThan(through);
     const active = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
     expect(active.rows[0].n).toBe(0);
