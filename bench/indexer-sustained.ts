@@ -9,7 +9,8 @@
  * indexer's lag is the events acknowledged but not yet indexed. Printed per rate: the achieved rate, the lag's mean
  * (also as seconds of ingest) and maximum over the last 20 s of the phase (past the indexer's 30 s of deferring to
  * a burst), its growth over them (events/s, least squares), the seconds the indexer needed to catch up after the
- * phase, and the CPU per event of the server and PostgreSQL (the indexer's work during the phase included). The
+ * phase, the CPU per event of the server and PostgreSQL (the indexer's work during the phase included) and the
+ * requests' p50 and p99 latency over the same 20 s (what the indexer's share of the CPUs costs the appends). The
  * indexer keeps up when the lag does not grow: growth under 2 % of the rate.
  * BENCH_SEARCH_INDEX_MAX_DEFER_SECONDS is passed to the server (TRAILKEEPER_SEARCH_INDEX_MAX_DEFER_SECONDS; a large
  * value gives the indexer as it was before that setting: deferring until 100,000 events wait).
@@ -21,7 +22,7 @@ import { cpuDelta, cpuSnapshot, machineLoad } from "./lib/cpu.ts";
 import { makeEventInputs } from "./lib/events.ts";
 import { httpClient, LoadFailure } from "./lib/load.ts";
 import { createTenant, startServerProcess, type BenchServer } from "./lib/server.ts";
-import { fmtInt, fmtRatio, intEnv, markdownTable, table } from "./lib/stats.ts";
+import { fmtInt, fmtMs, fmtRatio, intEnv, markdownTable, percentile, table } from "./lib/stats.ts";
 
 const rates = (process.env.BENCH_SUSTAINED_RATES ?? "1000,2000,3000,4000,5000").split(",").map(Number);
 if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("BENCH_SUSTAINED_RATES: a list of events per second");
@@ -49,6 +50,9 @@ interface RateResult {
   catchUp: number;
   serverUs: number;
   postgresUs: number;
+  /** Request latency (ms) over the last 20 s: what the indexer's share of the CPUs costs the appends. */
+  p50: number;
+  p99: number;
 }
 
 const lagOf = async (db: BenchDatabase) => {
@@ -78,13 +82,16 @@ async function runRate(db: BenchDatabase, server: BenchServer, key: string, bodi
   let inFlight = 0;
   let acked = 0;
   let failure: string | undefined;
+  const latencies: { t: number; ms: number }[] = [];
   const slots: (() => void)[] = [];
   const send = async (i: number) => {
+    const sent = performance.now();
     try {
       const res = await http.request({ path: "/v1/events", method: "POST", headers, body: bodies[i % bodies.length]! });
       const text = await res.body.text();
       if (res.statusCode !== 201) failure ??= `HTTP ${res.statusCode}: ${text.slice(0, 300)}`;
       else acked += batch;
+      latencies.push({ t: (sent - t0) / 1000, ms: performance.now() - sent });
     } catch (err) {
       failure ??= String(err);
     } finally {
@@ -123,6 +130,7 @@ async function runRate(db: BenchDatabase, server: BenchServer, key: string, bodi
   }
   const catchUp = (performance.now() - tc) / 1000;
   const steady = samples.filter((s) => s.t >= steadyFrom);
+  const steadyMs = Float64Array.from(latencies.filter((l) => l.t >= steadyFrom).map((l) => l.ms));
   return {
     target: rate, achieved: acked / elapsed, events: acked,
     lagMean: steady.reduce((a, s) => a + s.lag, 0) / Math.max(1, steady.length),
@@ -130,6 +138,7 @@ async function runRate(db: BenchDatabase, server: BenchServer, key: string, bodi
     growth: slope(steady), catchUp,
     // The CPU of the phase and of nothing after it: the indexer's remaining work is not counted.
     serverUs: (cpu.server / acked) * 1e6, postgresUs: (cpu.postgres / acked) * 1e6,
+    p50: percentile(steadyMs, 50), p99: percentile(steadyMs, 99),
   };
 }
 
@@ -159,8 +168,8 @@ async function main(): Promise<void> {
     await server.stop();
     server = undefined;
     await verifyChain(db.pool, tenant, total + 1, true);
-    const header = ["target events/s", "achieved", `lag mean (last ${seconds - steadyFrom} s)`, "lag max", "lag growth /s", "caught up after", "server µs/event", "PostgreSQL µs/event", "keeps up"];
-    const rows = results.map((r) => [fmtInt(r.target), `${fmtInt(r.achieved)} (${fmtRatio(r.achieved / r.target)})`, `${fmtInt(r.lagMean)} (${(r.lagMean / r.target).toFixed(1)} s)`, fmtInt(r.lagMax), fmtInt(r.growth), `${r.catchUp.toFixed(1)} s`, fmtInt(r.serverUs), fmtInt(r.postgresUs), keepsUp(r) ? "yes" : "no"]);
+    const header = ["target events/s", "achieved", `lag mean (last ${seconds - steadyFrom} s)`, "lag max", "lag growth /s", "caught up after", "server µs/event", "PostgreSQL µs/event", "request p50 / p99 ms", "keeps up"];
+    const rows = results.map((r) => [fmtInt(r.target), `${fmtInt(r.achieved)} (${fmtRatio(r.achieved / r.target)})`, `${fmtInt(r.lagMean)} (${(r.lagMean / r.target).toFixed(1)} s)`, fmtInt(r.lagMax), fmtInt(r.growth), `${r.catchUp.toFixed(1)} s`, fmtInt(r.serverUs), fmtInt(r.postgresUs), `${fmtMs(r.p50)} / ${fmtMs(r.p99)}`, keepsUp(r) ? "yes" : "no"]);
     process.stdout.write(`\nSearch indexer beside sustained ingest — ${machine.cpus} CPUs, load average ${machine.load1} at start, PostgreSQL ${db.serverVersion}, batches of ${batch}, ${seconds} s per rate, indexer deferring for ${maxDeferSeconds ?? "30 (default)"} s\n${table(header, rows)}\n\n${markdownTable(header, rows)}\n`);
   } finally {
     await server?.stop().catch(() => {});
