@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningApiServer } from "../../../api-server/src/server.ts";
 import { freshDatabase, type TestDatabase } from "../../support/database.ts";
@@ -62,6 +62,36 @@ async function drain(res: Response): Promise<{ text: string; complete: boolean }
   } catch {
     return { text, complete: false };
   }
+}
+
+/**
+ * Starts an export on a raw socket that stops reading once the headers are in: the export stays in flight, its
+ * writes no longer taken (20,000 events are several times what the loopback socket's buffers hold).
+ */
+async function exportThatStopsReading(base: string, format: string): Promise<{ socket: Socket; through: number }> {
+  const url = new URL(base);
+  const socket = connect(Number(url.port), url.hostname);
+  let head = "";
+  const through = new Promise<number>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      const m = /trailkeeper-export-through-seq: (\d+)/i.exec(head);
+      if (!m) return;
+      socket.off("data", onData);
+      socket.pause(); // reads nothing more
+      resolve(Number(m[1]));
+    };
+    socket.on("data", onData);
+  });
+  socket.on("error", () => {}); // the server resets or closes the connection
+  socket.write(`GET /v1/events/export?format=${format} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n\r\n`);
+  return { socket, through: await through };
+}
+
+/** Export queries (COPY for CSV, the keyset SELECT for JSONL) still running in the database. */
+async function exportQueriesRunning(): Promise<number> {
+  const r = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
+  return r.rows[0].n;
 }
 
 describe("audit.export records the export's outcome", () => {
@@ -133,32 +163,14 @@ describe("a client that stops reading", () => {
     await guarded?.close();
   });
 
-  // 20,000 events are several times what the loopback socket's buffers hold, so the server's writes stop being
-  // taken; the CSV path then waits on its reused blocks, the JSONL path on the response.
+  // The CSV path then waits on its reused blocks, the JSONL path on the response.
   it.each(["jsonl", "csv"])("stalled %s export: cut after the stall timeout, a failure record, its connection released", async (format) => {
-    const url = new URL(guarded.url);
-    const socket = connect(Number(url.port), url.hostname);
-    let head = "";
-    const headSeen = new Promise<number>((resolve) => {
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString("latin1");
-        const m = /trailkeeper-export-through-seq: (\d+)/i.exec(head);
-        if (!m) return;
-        socket.off("data", onData);
-        socket.pause(); // reads nothing more
-        resolve(Number(m[1]));
-      };
-      socket.on("data", onData);
-    });
-    socket.on("error", () => {}); // the server resets the connection
-    socket.write(`GET /v1/events/export?format=${format} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n\r\n`);
-    const through = await headSeen;
+    const { socket, through } = await exportThatStopsReading(guarded.url, format);
     const closing = await closingRecord(through, 15_000);
     expect(closing).toMatchObject({ outcome: "failure", details: { format, throughSeq: through, reason: "stalled" } });
     expect(closing.details.rows).toBeLessThan(through);
     socket.destroy();
-    const active = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
-    expect(active.rows[0].n).toBe(0);
+    expect(await exportQueriesRunning()).toBe(0);
   }, 30_000);
 });
 
@@ -167,23 +179,7 @@ describe("a shutdown during an export", () => {
   // is stored before the server lets go of the database.
   it.each(["jsonl", "csv"])("%s export cut by the shutdown timeout: a failure record, no query left, a clean stop", async (format) => {
     const stopping = await startTestApi(db, { TRAILKEEPER_SHUTDOWN_TIMEOUT_MS: "500" });
-    const url = new URL(stopping.url);
-    const socket = connect(Number(url.port), url.hostname);
-    let head = "";
-    const headSeen = new Promise<number>((resolve) => {
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString("latin1");
-        const m = /trailkeeper-export-through-seq: (\d+)/i.exec(head);
-        if (!m) return;
-        socket.off("data", onData);
-        socket.pause(); // the export stays in flight: its writes are not taken
-        resolve(Number(m[1]));
-      };
-      socket.on("data", onData);
-    });
-    socket.on("error", () => {}); // the server closes the connection
-    socket.write(`GET /v1/events/export?format=${format} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n\r\n`);
-    const through = await headSeen;
+    const { socket, through } = await exportThatStopsReading(stopping.url, format);
     const t0 = Date.now();
     await stopping.close();
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -193,7 +189,6 @@ describe("a shutdown during an export", () => {
     expect(records).toHaveLength(2);
     expect(records[1]).toMatchObject({ outcome: "failure", details: { format, throughSeq: through, reason: "shutdown" } });
     expect(records[1]!.details.rows).toBeLessThan(through);
-    const active = await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle' AND (query LIKE 'COPY (SELECT %' OR query LIKE 'SELECT tenant, seq, id, %ORDER BY seq') AND pid <> pg_backend_pid()");
-    expect(active.rows[0].n).toBe(0);
+    expect(await exportQueriesRunning()).toBe(0);
   }, 30_000);
 });
