@@ -73,9 +73,8 @@ export function createApp(deps: AppDeps): Express {
   const reads = deps.reads ?? new ReadReplica({ primary: deps.pool, maxLagMs: 0, waitMs: 0, log: deps.log });
   app.use(opsRouter({ ...deps, reads }));
   app.use(eventsRouter({ resolver, batcher: deps.batcher }));
-  const streamingReads = deps.streamingReads;
-  app.use(searchRouter({ reads, resolver, batcher: deps.batcher, log: deps.log, streamingReads }));
-  app.use(integrityRouter({ pool: deps.pool, reads, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads }));
+  app.use(searchRouter({ reads, resolver, batcher: deps.batcher, log: deps.log, streamingReads: deps.streamingReads }));
+  app.use(integrityRouter({ pool: deps.pool, reads, resolver, signer: deps.signer, verifier: deps.verifier, logName: deps.logName, streamingReads: deps.streamingReads }));
   app.use(proofsRouter({ pool: deps.pool, resolver }));
   app.use(consoleSessionsRouter({ pool: deps.pool, resolver, console: deps.console }));
   app.use(adminRouter({ pool: deps.pool, adminToken: deps.adminToken, resolver, publicUrl: deps.console.publicUrl, signer: deps.signer, logName: deps.logName }));

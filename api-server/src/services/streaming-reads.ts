@@ -40,8 +40,7 @@ export class StreamingReads {
   readonly #perTenant = new Map<string, number>();
   readonly #waiting: (() => void)[] = [];
   #held = 0;
-  /** Admitted and not done (waiting for a slot or running), and who waits for that to be none (idle()). */
-  #running = 0;
+  /** Who waits for no read to be admitted (idle()). */
   #idle: (() => void)[] = [];
   /** Set when a shutdown cut the connections still open (its timeout ran out): a read that loses its client now was cut by the server. */
   cutByShutdown = false;
@@ -62,7 +61,6 @@ export class StreamingReads {
       throw new Problem(429, "too_many_exports", `this tenant already runs ${running} exports or verifications, the most it may run at once; retry when one has finished`, undefined, { retryAfterSeconds: streamingReadRetryAfterSeconds });
     }
     this.#perTenant.set(tenant, running + 1);
-    this.#running += 1;
     try {
       await this.#slot();
     } catch (err) {
@@ -107,7 +105,8 @@ export class StreamingReads {
    * connection (a shutdown waits for this before it ends the pool).
    */
   idle(): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
+    // Every admitted read, queued or running, counts in its tenant's entry until it is done.
+    if (this.#perTenant.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -115,7 +114,6 @@ export class StreamingReads {
     const n = (this.#perTenant.get(tenant) ?? 1) - 1;
     if (n > 0) this.#perTenant.set(tenant, n);
     else this.#perTenant.delete(tenant);
-    this.#running -= 1;
-    if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#perTenant.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -30,10 +30,10 @@ export class HashCheckedEvent {
   readonly hash: string;
   readonly tenant: string;
   readonly receivedAt: string;
-  /** Its Merkle leaf hash (Latin-1, leafHashBinary of `hash`), computed with the hash when that was cheaper. */
-  readonly leaf: string | undefined;
+  /** Its Merkle leaf hash (Latin-1, leafHashBinary of `hash`), computed from the digest when the line was checked. */
+  readonly leaf: string;
 
-  constructor(seq: number, prevHash: string, hash: string, tenant: string, receivedAt: string, leaf?: string) {
+  constructor(seq: number, prevHash: string, hash: string, tenant: string, receivedAt: string, leaf: string) {
     this.seq = seq;
     this.prevHash = prevHash;
     this.hash = hash;

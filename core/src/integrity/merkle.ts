@@ -81,13 +81,13 @@ export const nodeHashText = (left: string, right: string): string => nodeDigest(
  * verifier that rebuilds whole trees (RootBuilder, multi-proofs) and compares only roots.
  */
 export const leafHashBinary = (chainHashHex: string): string => leafDigest(chainHashHex, "binary");
+export const nodeHashBinary = (left: string, right: string): string => nodeDigest(left, right, "binary");
 
 /** leafHashBinary of a chain hash given as its 32 bytes in a Latin-1 string (no hex to decode). */
 export function leafHashOfBinary(chainHash: string): string {
   leafInput.write(chainHash, 1, "latin1");
   return hash("sha256", leafInput, "binary");
 }
-export const nodeHashBinary = (left: string, right: string): string => nodeDigest(left, right, "binary");
 
 /** Standard padded base64 of 32 bytes as Buffer writes it: 42 letters, one whose two low bits are zero, and `=`. */
 const hashText = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

@@ -290,7 +290,7 @@ export function checkMerkleRoots(events: readonly ExportedEvent[], checkpoints: 
     // A gap or a malformed hash has already failed the walk; the leaves after it would be misplaced. A hash-checked
     // event's hash is a digest just computed, so always well-formed.
     if (e.seq !== tree.size + 1 || !(e instanceof HashCheckedEvent || /^[0-9a-f]{64}$/.test(e.hash))) return tree;
-    tree.append(e instanceof HashCheckedEvent && e.leaf !== undefined ? e.leaf : leafHashBinary(e.hash));
+    tree.append(e instanceof HashCheckedEvent ? e.leaf : leafHashBinary(e.hash));
     const signed = roots.get(tree.size);
     const root = signed === undefined ? undefined : tree.root();
     if (signed !== undefined && signed !== root) {
